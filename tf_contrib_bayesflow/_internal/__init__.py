@@ -1,0 +1,1 @@
+"""Private machinery shared by the public legacy modules. Not part of the API."""
