@@ -26,7 +26,9 @@ setuptools.setup(
         "setuptools",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6"],
+        # Optional: with tf-slim installed, install() also aliases tf.contrib.slim / .layers.
+        "slim": ["tf-slim>=1.1"],
+        "test": ["pytest>=7", "hypothesis>=6", "tf-slim>=1.1"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -129,3 +129,15 @@ def test_demo_runs_and_prints_estimates():
         # eager, tf.function and Session use the same seeds, so they agree exactly.
         assert estimates[0] == estimates[1] == estimates[2]
         assert abs(estimates[0] - analytic) < 0.5
+
+
+@pytest.mark.usefixtures("installed")
+def test_alias_points_contrib_slim_and_layers_to_tf_slim():
+    tf_slim = pytest.importorskip("tf_slim")
+    assert tf.contrib.slim is tf_slim and tf.compat.v1.contrib.layers is tf_slim.layers
+    from tensorflow.contrib import layers  # noqa: E402
+
+    assert layers.fully_connected is tf_slim.layers.fully_connected
+    import tensorflow.contrib as contrib  # noqa: E402
+
+    assert contrib is tf.contrib

@@ -1,12 +1,13 @@
-"""The opt-in `tf.contrib.bayesflow` alias: `install()` and `uninstall()`."""
+"""The opt-in `tf.contrib` alias: `install()` and `uninstall()`."""
 import importlib
+import importlib.util
 import sys
 import threading
 import types
 
 import tensorflow as tf
 
-# Public legacy modules of the package, in the order legacy listed them.
+# Public legacy bayesflow modules of the package, in the order legacy listed them.
 LEGACY_MODULES = ("monte_carlo",)
 
 _lock = threading.Lock()
@@ -22,33 +23,38 @@ def _module(name: str, doc: str, **attributes) -> types.ModuleType:
     return module
 
 
-def _alias_modules() -> dict:
-    """Builds the `tensorflow.contrib.bayesflow` module tree, keyed by dotted name."""
+def _bayesflow_tree() -> dict:
+    """The `tensorflow.contrib.bayesflow` modules, keyed by dotted name."""
     legacy = {
         name: importlib.import_module(f"tf_contrib_bayesflow.{name}") for name in LEGACY_MODULES
     }
+    prefix = "tensorflow.contrib.bayesflow"
     ops = _module(
-        "tensorflow.contrib.bayesflow.python.ops",
+        f"{prefix}.python.ops",
         "Legacy implementation modules, aliased to tf_contrib_bayesflow.",
         **legacy,
         **{f"{name}_impl": module for name, module in legacy.items()},
     )
-    python = _module("tensorflow.contrib.bayesflow.python", "Legacy layout.", ops=ops)
+    python = _module(f"{prefix}.python", "Legacy layout.", ops=ops)
     bayesflow = _module(
-        "tensorflow.contrib.bayesflow",
-        "tf.contrib.bayesflow, provided by tf_contrib_bayesflow.",
-        python=python,
-        **legacy,
+        prefix, "tf.contrib.bayesflow, provided by tf_contrib_bayesflow.", python=python, **legacy
     )
-    contrib = _module(
-        "tensorflow.contrib", "tf.contrib, provided by tf_contrib_bayesflow.", bayesflow=bayesflow
-    )
-    tree = {module.__name__: module for module in (contrib, bayesflow, python, ops)}
+    tree = {module.__name__: module for module in (bayesflow, python, ops)}
     for name, module in legacy.items():
-        for parent in ("tensorflow.contrib.bayesflow", "tensorflow.contrib.bayesflow.python.ops"):
-            tree[f"{parent}.{name}"] = module
-        tree[f"tensorflow.contrib.bayesflow.python.ops.{name}_impl"] = module
+        tree[f"{prefix}.{name}"] = module
+        tree[f"{prefix}.python.ops.{name}"] = module
+        tree[f"{prefix}.python.ops.{name}_impl"] = module
     return tree
+
+
+def _contrib_children() -> dict:
+    """`tf.contrib.<name>` entries: bayesflow, plus tf-slim's when that optional package exists."""
+    children = {"bayesflow": _bayesflow_tree()}
+    if importlib.util.find_spec("tf_slim") is not None:
+        slim = importlib.import_module("tf_slim")
+        children["slim"] = {"tensorflow.contrib.slim": slim}
+        children["layers"] = {"tensorflow.contrib.layers": slim.layers}
+    return children
 
 
 def _set(obj, attribute, value) -> None:
@@ -60,20 +66,29 @@ def install() -> None:
     """Makes `tf.contrib.bayesflow` and `import tensorflow.contrib.bayesflow` work.
 
     Sets `contrib` on both `tensorflow` and `tensorflow.compat.v1` and registers the legacy
-    module paths in `sys.modules`. Idempotent. A `tf.contrib` that already exists is never
-    replaced: only a missing `bayesflow` attribute is added to it.
+    module paths in `sys.modules`; with the optional `tf-slim` package installed,
+    `tf.contrib.slim` and `tf.contrib.layers` point to it. Idempotent. A `tf.contrib` that
+    already exists is never replaced: only its missing attributes are added.
     """
     with _lock:
         if _set_attributes or _added_modules:
             return
-        tree = _alias_modules()
-        contrib = tree["tensorflow.contrib"]
+        children = _contrib_children()
+        tree = {}
+        for name, subtree in children.items():
+            tree.update(subtree)
+        top = {name: tree[f"tensorflow.contrib.{name}"] for name in children}
+        contrib = _module("tensorflow.contrib", "tf.contrib, provided by tf_contrib_bayesflow.", **top)
         for host in (tf, tf.compat.v1):
             existing = getattr(host, "contrib", None)
             if existing is None:
                 _set(host, "contrib", contrib)
-            elif getattr(existing, "bayesflow", None) is None:
-                _set(existing, "bayesflow", contrib.bayesflow)
+                continue
+            for name, module in top.items():
+                if getattr(existing, name, None) is None:
+                    _set(existing, name, module)
+        # `import tensorflow.contrib` must give the same object as `tf.contrib`.
+        tree["tensorflow.contrib"] = tf.contrib
         for name, module in tree.items():
             if name not in sys.modules:
                 sys.modules[name] = module
