@@ -217,8 +217,10 @@ def test_mixed_or_missing_forms_are_type_errors():
         monte_carlo.expectation(_identity, p, use_reparametrization=False)
     with pytest.raises(TypeError, match="needs either a distribution"):
         monte_carlo.expectation(_identity)
-    with pytest.raises(TypeError, match="expectation\\(f, p"):
+    with pytest.raises(TypeError, match=r"expectation\(f, p, z, n, seed, name\) takes at most 6"):
         monte_carlo.expectation(_identity, p, None, 3, None, "name", "extra")
+    with pytest.raises(TypeError, match=r"unexpected arguments \['bogus'\]"):
+        monte_carlo.expectation(_identity, [1.0], bogus=1)
 
 
 # ---------------------------------------------------------------- importance samplers

@@ -63,19 +63,32 @@ def _expectation_of_samples(
         return tf.reduce_mean(surrogate, axis=axis, keepdims=keep_dims)
 
 
-_DISTRIBUTION_FORM = inspect.signature(_expectation_of_distribution)
-_SAMPLES_FORM = inspect.signature(_expectation_of_samples)
+_DISTRIBUTION_FORM = _expectation_of_distribution
+_SAMPLES_FORM = _expectation_of_samples
+_PARAMETERS = {
+    form: tuple(inspect.signature(form).parameters) for form in (_DISTRIBUTION_FORM, _SAMPLES_FORM)
+}
 _ONLY_DISTRIBUTION_FORM = {"p", "z", "n", "seed"}
 _ONLY_SAMPLES_FORM = {"samples", "log_prob", "use_reparametrization", "axis", "keep_dims"}
 
 
-def _plain(signature: inspect.Signature) -> str:
-    """The signature as legacy documented it, without annotations."""
-    parameters = [p.replace(annotation=p.empty) for p in signature.parameters.values()]
-    return str(signature.replace(parameters=parameters, return_annotation=signature.empty))
+def _legacy_signature(form: Callable) -> str:
+    return f"expectation({', '.join(_PARAMETERS[form])})"
 
 
-def _choose_form(args: tuple, kwargs: dict) -> inspect.Signature:
+def _check_arguments(form: Callable, args: tuple, kwargs: dict) -> None:
+    """Cheap checks that make argument errors name the legacy signature, not a private one."""
+    names = _PARAMETERS[form]
+    unknown = set(kwargs).difference(names)
+    if unknown:
+        raise TypeError(f"{_legacy_signature(form)} got unexpected arguments {sorted(unknown)}")
+    if len(args) > len(names):
+        raise TypeError(
+            f"{_legacy_signature(form)} takes at most {len(names)} arguments, got {len(args)}"
+        )
+
+
+def _choose_form(args: tuple, kwargs: dict) -> Callable:
     old_words = _ONLY_DISTRIBUTION_FORM.intersection(kwargs)
     new_words = _ONLY_SAMPLES_FORM.intersection(kwargs)
     if old_words and new_words:
@@ -144,14 +157,9 @@ def expectation(*args: Any, **kwargs: Any) -> tf.Tensor:
       TypeError: a mix of the two forms, a `p` that is not a distribution, a non-callable `f`
         in the first form.
     """
-    signature = _choose_form(args, kwargs)
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as error:
-        raise TypeError(f"expectation{_plain(signature)}: {error}") from None
-    if signature is _DISTRIBUTION_FORM:
-        return _expectation_of_distribution(*bound.args, **bound.kwargs)
-    return _expectation_of_samples(*bound.args, **bound.kwargs)
+    form = _choose_form(args, kwargs)
+    _check_arguments(form, args, kwargs)
+    return form(*args, **kwargs)
 
 
 @deprecation.legacy(

@@ -20,6 +20,8 @@ class BayesflowDeprecationWarning(DeprecationWarning):
 
 def warn_once(symbol: str, replacement: Optional[str], stacklevel: int = 3) -> None:
     """Emits the deprecation warning for `symbol` unless this process already did."""
+    if symbol in _warned:  # the common case, without taking the lock
+        return
     with _lock:
         if symbol in _warned:
             return
