@@ -3,6 +3,7 @@
 Import the legacy modules from here (`from tf_contrib_bayesflow import monte_carlo`), or call
 `install()` once so that legacy `tf.contrib.bayesflow` code runs unchanged.
 """
+from tf_contrib_bayesflow import entropy
 from tf_contrib_bayesflow import monte_carlo
 from tf_contrib_bayesflow._internal.alias import install, uninstall
 from tf_contrib_bayesflow._internal.deprecation import BayesflowDeprecationWarning
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BayesflowDeprecationWarning",
+    "entropy",
     "install",
     "monte_carlo",
     "uninstall",
