@@ -1,4 +1,7 @@
 """Tests of `stochastic_graph.surrogate_loss`: dependency discovery, eager paths, DiCE, training."""
+import pathlib
+import subprocess
+import sys
 import time
 import warnings
 
@@ -273,6 +276,8 @@ def test_eager_without_a_list_or_callable_raises(candidates):
         sg.surrogate_loss([loss_1, loss_2], stochastic_tensors=candidates)
     with pytest.raises(RuntimeError, match="no graph to walk"):
         sg._stochastic_dependencies_map([loss_1])
+    with pytest.raises(RuntimeError, match="no graph to walk"):
+        sg._upstream_stochastic_nodes([loss_1])
 
 
 def test_eager_explicit_list_charges_every_listed_tensor_with_all_losses():
@@ -421,35 +426,47 @@ def _routing_losses(weights, keep=None):
     return [tf.square(routed - _TARGET)]
 
 
-@pytest.mark.parametrize("eager_path", ["callable", "explicit"])
-def test_reinforce_routing_converges(regime, eager_path):
-    # Score-function SGD on the per-example surrogate: each example's loss is 0 on the right
-    # route and 4 on the wrong one; the policy must learn the best route of every type.
-    if eager_path == "explicit" and not regime.is_eager:
-        pytest.skip("the explicit list is the eager-only variant")
+def _routing_step(weights, surrogate_of):
+    def step():
+        with tf.GradientTape() as tape:
+            objective = tf.reduce_mean(surrogate_of(weights))
+        update = weights.assign_sub(1.0 * tape.gradient(objective, weights))
+        return tf.nn.softmax(update)
 
-    def make_step():
-        weights = tf.Variable(tf.zeros([N_TYPES, 2]))
+    return step
 
-        def step():
-            with tf.GradientTape() as tape:
-                if regime.is_eager and eager_path == "callable":
-                    surrogate = sg.surrogate_loss(lambda: _routing_losses(weights))
-                elif regime.is_eager:
-                    keep = []
-                    losses = _routing_losses(weights, keep)
-                    surrogate = sg.surrogate_loss(losses, stochastic_tensors=keep)
-                else:
-                    surrogate = sg.surrogate_loss(_routing_losses(weights))
-                objective = tf.reduce_mean(surrogate)
-            update = weights.assign_sub(1.0 * tape.gradient(objective, weights))
-            return tf.nn.softmax(update)
 
-        return step
-
-    probabilities = regime.iterate(make_step, 80)[-1]
+def _assert_best_routes(probabilities):
     best = probabilities[np.arange(N_TYPES), _BEST_ROUTE]
     assert np.all(best > 0.9), probabilities
+
+
+def test_reinforce_routing_converges(regime):
+    # Score-function SGD on the per-example surrogate: each example's loss is 0 on the right
+    # route and 4 on the wrong one; the policy must learn the best route of every type. Eager
+    # uses the documented callable path (the losses are traced and walked as in graph mode).
+    def surrogate_of(weights):
+        if regime.is_eager:
+            return sg.surrogate_loss(lambda: _routing_losses(weights))
+        return sg.surrogate_loss(_routing_losses(weights))
+
+    def make_step():
+        return _routing_step(tf.Variable(tf.zeros([N_TYPES, 2])), surrogate_of)
+
+    _assert_best_routes(regime.iterate(make_step, 80)[-1])
+
+
+def test_reinforce_routing_converges_eagerly_with_an_explicit_list():
+    def surrogate_of(weights):
+        keep = []
+        losses = _routing_losses(weights, keep)
+        return sg.surrogate_loss(losses, stochastic_tensors=keep)
+
+    tf.random.set_seed(helpers.SEED)
+    step = _routing_step(tf.Variable(tf.zeros([N_TYPES, 2])), surrogate_of)
+    for _ in range(80):
+        probabilities = step().numpy()
+    _assert_best_routes(probabilities)
 
 
 def test_vae_with_dense_layers_trains(regime):
@@ -489,6 +506,63 @@ def test_vae_with_dense_layers_trains(regime):
     losses = np.array([h[0] for h in history])
     assert max(h[1] for h in history) == 0.0  # reparameterized: the surrogate is the loss
     assert losses[-10:].mean() < 0.6 * losses[:10].mean(), losses[::10]
+
+
+# Legacy TF1 code, unchanged but for the imports: disable_v2_behavior (so ref variables and TF1
+# control flow, Switch/Merge), placeholders, an optimizer's minimize and a Session loop.
+_LEGACY_SCRIPT = """
+import warnings
+warnings.simplefilter("ignore")
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+import tensorflow_probability as tfp
+from tf_contrib_bayesflow import stochastic_graph as sg
+from tf_contrib_bayesflow import stochastic_gradient_estimators as sge
+from tf_contrib_bayesflow import stochastic_tensor as st
+
+tf.set_random_seed(0)
+n_types, batch = 4, 64
+types = np.arange(batch) % n_types
+features = np.eye(n_types, dtype=np.float32)[types]
+x = np.random.RandomState(0).normal(size=batch).astype(np.float32)
+best = np.array([0, 1, 0, 1])
+target = (x + np.where(best[types] == 0, 1.0, -1.0)).astype(np.float32)
+
+inputs = tf.placeholder(tf.float32, [batch, n_types])
+weights = tf.get_variable("w", [n_types, 2], initializer=tf.zeros_initializer())
+choice = st.StochasticTensor(
+    tfp.distributions.Categorical(logits=tf.matmul(inputs, weights)),
+    loss_fn=sge.get_score_function_with_baseline())
+parts = tf.dynamic_partition(x, choice, 2)
+indices = tf.dynamic_partition(tf.range(batch), choice, 2)
+routed = tf.dynamic_stitch(indices, [parts[0] + 1.0, parts[1] - 1.0])
+# v1 control flow (Switch/Merge): a cond whose predicate depends on the sample.
+flag = st.StochasticTensor(tfp.distributions.Bernoulli(logits=tf.zeros([])))
+extra = tf.cond(tf.cast(flag, tf.bool), lambda: tf.zeros([batch]), lambda: tf.zeros([batch]))
+loss = tf.square(routed - target) + extra
+surrogate = sg.surrogate_loss([loss])
+deps = sg._stochastic_dependencies_map([loss])
+assert set(deps) == {choice, flag}, deps
+train = tf.train.GradientDescentOptimizer(1.0).minimize(tf.reduce_mean(surrogate))
+probs = tf.nn.softmax(weights)
+with tf.Session() as session:
+    session.run(tf.global_variables_initializer())
+    for _ in range(80):
+        session.run(train, {inputs: features})
+    p = session.run(probs)
+assert np.all(p[np.arange(n_types), best] > 0.9), p
+print("LEGACY-OK")
+"""
+
+
+def test_legacy_tf1_script_runs_unchanged():
+    # A subprocess, because disable_v2_behavior changes process-wide state.
+    result = subprocess.run(
+        [sys.executable, "-c", _LEGACY_SCRIPT], capture_output=True, text=True, timeout=300,
+        cwd=pathlib.Path(__file__).parents[1], env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""},
+    )
+    assert result.returncode == 0 and "LEGACY-OK" in result.stdout, result.stderr[-3000:]
 
 
 # ---------------------------------------------------------------- bad input and warnings

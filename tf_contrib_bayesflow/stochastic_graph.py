@@ -85,7 +85,11 @@ def _stochastic_dependencies_map(
     """
     for loss in fixed_losses:
         if not graph_walk.is_graph_tensor(loss):
-            raise RuntimeError(_EAGER_HELP)
+            raise RuntimeError(
+                f"Cannot find the StochasticTensors upstream of the eager tensor {loss!r}: "
+                "eager execution records no graph to walk. Build the tensors in "
+                "tf.compat.v1 graph mode or inside tf.function."
+            )
     candidates = _unique(stochastic_tensors or st_lib._registered_stochastic_tensors())
     if not candidates:
         return {}

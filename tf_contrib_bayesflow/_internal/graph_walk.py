@@ -3,7 +3,9 @@
 Legacy bayesflow walked `tensor.op.inputs` recursively with no visited set, so a graph made of
 shared sub-graphs (a chain of diamonds) was walked an exponential number of times. Here the walk is
 an explicit-stack search that visits every operation at most once per call. It follows data
-inputs only (never control inputs), crosses every op (including `stop_gradient`), and inside
+inputs only, never control inputs (with one exception: in TF1 control flow a constant inside a
+`tf.cond` branch has only a control input, the branch pivot, yet its value depends on the
+predicate, so pivots count as data), crosses every op (including `stop_gradient`), and inside
 `tf.function` it crosses from a FuncGraph's captured placeholder to the outer tensor it captures
 (`FuncGraph.captures`), continuing in the outer graph, so a stochastic tensor created outside a
 function but used inside it is found.
@@ -96,6 +98,16 @@ def _capture_sources(graph: Any, cache: dict) -> dict:
     return cache[key]
 
 
+def _is_cond_pivot(op: Any) -> bool:
+    """A TF1 control-flow pivot: the Identity of a Switch output that ops without data inputs
+    inside a v1 `tf.cond` branch (constants) get as their only, control, input."""
+    return (
+        op.type == "Identity"
+        and len(op.inputs) == 1
+        and op.inputs[0].op.type in ("Switch", "RefSwitch")
+    )
+
+
 def find_upstream(tensor: Any, targets: Sequence[Tuple[Any, Any]]) -> List[Any]:
     """The objects whose key tensor is `tensor` itself or lies upstream of it.
 
@@ -131,4 +143,7 @@ def find_upstream(tensor: Any, targets: Sequence[Tuple[Any, Any]]) -> List[Any]:
         if external is not None:
             stack.append(external)
         stack.extend(op.inputs)
+        stack.extend(
+            pivot.outputs[0] for pivot in op.control_inputs if _is_cond_pivot(pivot)
+        )
     return [obj for key_tensor, obj in targets if id(key_tensor) in reached]
