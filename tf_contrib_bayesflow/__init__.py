@@ -5,6 +5,9 @@ Import the legacy modules from here (`from tf_contrib_bayesflow import monte_car
 """
 from tf_contrib_bayesflow import entropy
 from tf_contrib_bayesflow import monte_carlo
+from tf_contrib_bayesflow import stochastic_gradient_estimators
+from tf_contrib_bayesflow import stochastic_graph
+from tf_contrib_bayesflow import stochastic_tensor
 from tf_contrib_bayesflow._internal.alias import install, uninstall
 from tf_contrib_bayesflow._internal.deprecation import BayesflowDeprecationWarning
 
@@ -15,5 +18,8 @@ __all__ = [
     "entropy",
     "install",
     "monte_carlo",
+    "stochastic_gradient_estimators",
+    "stochastic_graph",
+    "stochastic_tensor",
     "uninstall",
 ]

@@ -8,7 +8,13 @@ import types
 import tensorflow as tf
 
 # Public legacy bayesflow modules of the package, in the order legacy listed them.
-LEGACY_MODULES = ("entropy", "monte_carlo")
+LEGACY_MODULES = (
+    "entropy",
+    "monte_carlo",
+    "stochastic_gradient_estimators",
+    "stochastic_graph",
+    "stochastic_tensor",
+)
 
 _lock = threading.Lock()
 # What install() changed, so uninstall() can undo exactly that: (object, attribute) pairs it
