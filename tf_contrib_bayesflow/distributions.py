@@ -8,8 +8,8 @@ that TF 1.0 code used are subclasses of their TFP classes that also accept the T
   `WishartCholesky`), listed in `_FAMILIES`;
 * the parameter-transforming classes TFP dropped (`NormalWithSoftplusSigma`,
   `NormalWithSoftplusScale`, `Chi2WithAbsDf`, ...), listed in `_REPARAMETERIZED`: constructing one
-  returns its family's distribution whose parameter is a `tfp.util.DeferredTensor` of the raw
-  argument, the modern idiom;
+  returns its family's distribution with the transformed parameter (a `tfp.util.DeferredTensor`
+  when an eager variable is passed, so the distribution follows assignments);
 * the TF 1.0 methods and properties (`log_pdf`, `pdf`, `log_pmf`, `pmf`, `std`, `sample_n`,
   `get_batch_shape`, `get_event_shape`, `is_reparameterized`, `is_continuous`), the TF 1.0
   parameter attributes (`mu`, `sigma`, `p`, ...), and `param_shapes`/`param_static_shapes`
@@ -27,6 +27,7 @@ import inspect
 import sys
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -43,12 +44,17 @@ globals().update({name: getattr(tfd, name) for name in tfd.__all__})
 
 _PACKAGE = __name__.split(".")[0]
 # Frames of these top-level modules are never the call site a warning should point at:
-# `decorator` wraps every TFP distribution `__init__`.
-_LIBRARY_MODULES = frozenset({_PACKAGE, "tensorflow_probability", "decorator"})
+# `decorator` wraps every TFP distribution `__init__`, and inside tf.function TensorFlow's
+# autograph calls builtins such as getattr on behalf of the converted code.
+_LIBRARY_MODULES = frozenset({_PACKAGE, "tensorflow_probability", "decorator", "tensorflow"})
 
 
-def _module_name(frame: Any) -> str:
-    return frame.f_globals.get("__name__", "")
+def _top_module(frame: Any) -> str:
+    return frame.f_globals.get("__name__", "").split(".")[0]
+
+
+def _is_library(frame: Any) -> bool:
+    return _top_module(frame) in _LIBRARY_MODULES
 
 
 def _warn(symbol: str, replacement: Optional[str], from_package_too: bool = True) -> None:
@@ -58,10 +64,14 @@ def _warn(symbol: str, replacement: Optional[str], from_package_too: bool = True
     calls this one is part of this package: the package reading an alias is not user code using it.
     """
     frame = sys._getframe(1)
-    if not from_package_too and _module_name(frame.f_back).split(".")[0] == _PACKAGE:
-        return
+    if not from_package_too:
+        caller = frame.f_back
+        while caller is not None and _top_module(caller) == "tensorflow":
+            caller = caller.f_back
+        if caller is not None and _top_module(caller) == _PACKAGE:
+            return
     depth = 1
-    while frame.f_back is not None and _module_name(frame).split(".")[0] in _LIBRARY_MODULES:
+    while frame.f_back is not None and _is_library(frame):
         frame = frame.f_back
         depth += 1
     # Level 1 is warn_once's own line, 2 is this function, 2 + depth the frame found.
@@ -339,7 +349,7 @@ class _LegacyConstructor(type):
     def __call__(cls, *args, **kwargs):
         # TFP's own rebuilds (`copy()`, batch slicing, CompositeTensor unpacking) pass TFP
         # keywords; they are not a use of the legacy class name.
-        by_tfp = _module_name(sys._getframe(1)).startswith("tensorflow_probability.")
+        by_tfp = _top_module(sys._getframe(1)) == "tensorflow_probability"
         return cls._legacy.construct(cls, args, kwargs, super().__call__, by_tfp)
 
 
@@ -431,14 +441,25 @@ class _ReparameterizedSpec:
         arguments = _bind(self.spec.name, self.signature, args, kwargs)
         for name, keyword, transform in self.spec.arguments:
             raw = arguments.pop(name)
-            # Departure: TF 1.x applied the transform once, at construction; the DeferredTensor
-            # re-applies it at each use, so a distribution built on a variable follows updates.
-            arguments[keyword] = raw if transform is None else tfp.util.DeferredTensor(
-                raw, transform.fn, name=f"{name}_{transform.fn.__name__}"
-            )
+            arguments[keyword] = raw if transform is None else _transformed(raw, transform, name)
         # The arguments are TFP's now: build the family instance without translating again.
         return type.__call__(self.family_class, **arguments)
 
+
+# Arguments that are values, not variables that may be assigned later.
+_VALUES = (tf.Tensor, np.ndarray, np.generic, int, float, list, tuple)
+
+
+def _transformed(raw: Any, transform: _Transform, name: str) -> Any:
+    """`transform(raw)`: a tensor, or, for an eager variable, a DeferredTensor that follows it.
+
+    A TF1 graph re-read the variable under the transform at every `Session.run`; graphs and
+    `tf.function`s still do, but an eager tensor would freeze the value at construction.
+    """
+    if tf.executing_eagerly() and not isinstance(raw, _VALUES):
+        return tfp.util.DeferredTensor(raw, transform.fn, name=f"{name}_{transform.fn.__name__}")
+    with tf.name_scope(f"{name}_{transform.fn.__name__}"):
+        return transform.fn(raw)
 
 # ------------------------------------------------------------------------------ legacy methods
 
@@ -628,8 +649,8 @@ def _make_reparameterized_class(spec: _Reparameterized, family_class: type) -> t
             f"TF 1.x `{spec.name}{signature}`: builds `{family_class.__name__}` with transformed "
             f"parameters, i.e. `{legacy.replacement()}`.\n\n"
             f"The result is a `{family_class.__name__}` instance (so it copies, slices and "
-            "crosses `tf.function` boundaries like one); the DeferredTensor re-applies the "
-            "transform at every use, so a variable argument stays trainable. "
+            "crosses `tf.function` boundaries like one). An eager variable argument is wrapped "
+            "in a DeferredTensor, so the distribution follows its assignments. "
             "`param_static_shapes` and `parameter_properties` describe the raw arguments."
         ),
         "__signature__": signature,
