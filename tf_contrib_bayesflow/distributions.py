@@ -58,7 +58,7 @@ def _is_library(frame: Any) -> bool:
 
 
 def _warn(symbol: str, replacement: Optional[str], from_package_too: bool = True) -> None:
-    """Warns once for `symbol`, at the first frame outside this package, TFP and `decorator`.
+    """Warns once for `symbol`, at the first frame outside this package, TFP, TF and `decorator`.
 
     With `from_package_too=False` nothing is emitted when the direct caller of the function that
     calls this one is part of this package: the package reading an alias is not user code using it.
@@ -375,6 +375,7 @@ class _FamilySpec:
     def parameter_names(self, properties: Mapping[str, Any]) -> Tuple[str, ...]:
         # TF 1.x listed the family's tensor parameters in positional order (so not TFP's
         # `log_rate`), and of `logits` and its alternative `probs` only `logits`.
+        # Departure: under their TF 1.1+ names (`loc`, not TF 1.0's `mu`), those of `parameters`.
         positional = [
             p.name for p in self.signature.parameters.values()
             if p.kind is p.POSITIONAL_OR_KEYWORD and p.name in properties
@@ -389,7 +390,8 @@ class _FamilySpec:
     ) -> Any:
         base = self.family.base
         if cls.__init__ is not base.__init__:
-            # A user subclass with its own constructor takes its own arguments.
+            # Departure: a user subclass with its own constructor takes its own arguments, and
+            # must pass TFP keywords to `super().__init__`.
             return create(*args, **kwargs)
         replacement = f"tfp.distributions.{base.__name__}"
         if not by_tfp and cls.__name__ == self.family.legacy_name:
@@ -425,6 +427,7 @@ class _ReparameterizedSpec:
     def construct(
         self, cls: type, args: tuple, kwargs: dict, create: Callable, by_tfp: bool
     ) -> Any:
+        """`_FamilySpec.construct`'s protocol; builds the family's instance, not `cls`'s."""
         _warn(f"distributions.{self.spec.name}", self.replacement())
         family = self.family_class._legacy
         raw_names = {name for name, _, _ in self.spec.arguments}
@@ -442,7 +445,9 @@ class _ReparameterizedSpec:
         for name, keyword, transform in self.spec.arguments:
             raw = arguments.pop(name)
             arguments[keyword] = raw if transform is None else _transformed(raw, transform, name)
-        # The arguments are TFP's now: build the family instance without translating again.
+        # Departure: the result is a family instance, not one of this class: TFP rebuilds a
+        # CompositeTensor from attributes such as `scale`, which hold the transformed value.
+        # The arguments are TFP's now: build it without translating them again.
         return type.__call__(self.family_class, **arguments)
 
 
@@ -460,6 +465,7 @@ def _transformed(raw: Any, transform: _Transform, name: str) -> Any:
         return tfp.util.DeferredTensor(raw, transform.fn, name=f"{name}_{transform.fn.__name__}")
     with tf.name_scope(f"{name}_{transform.fn.__name__}"):
         return transform.fn(raw)
+
 
 # ------------------------------------------------------------------------------ legacy methods
 
@@ -731,11 +737,16 @@ def normal_conjugates_known_sigma_posterior(prior: Any, sigma: Any, s: Any, n: A
     "tfp.distributions.normal_conjugates_known_scale_predictive(prior, scale, s, n)",
 )
 def normal_conjugates_known_sigma_predictive(prior: Any, sigma: Any, s: Any, n: Any) -> Any:
-    """Posterior predictive `Normal` of a new observation, with known `sigma` (see `_posterior`).
+    """Posterior predictive `Normal` of a new observation of Normal data with known `sigma`.
 
     ```none
     predictive = Normal(loc', sqrt(scale'^2 + sigma^2))
     ```
+
+    with `loc'`, `scale'` those of `normal_conjugates_known_sigma_posterior`.
+
+    Args:
+      prior, sigma, s, n: as for `normal_conjugates_known_sigma_posterior`.
 
     Returns:
       The predictive distribution, a legacy `Normal`.
