@@ -793,3 +793,11 @@ def test_modern_spellings_and_internal_reads_do_not_warn(fresh_deprecations, reg
     with warnings.catch_warnings():
         warnings.simplefilter("error", LegacyWarning)
         regime.run(fn)
+
+
+def test_transforming_classes_pass_isinstance_like_legacy():
+    d = legacy.NormalWithSoftplusScale(loc=0.0, scale=1.0)
+    assert isinstance(d, legacy.NormalWithSoftplusScale)
+    assert isinstance(d, legacy.Normal) and isinstance(d, tfp.distributions.Normal)
+    assert not isinstance(d, legacy.NormalWithSoftplusSigma)
+    assert not isinstance(legacy.Normal(loc=0.0, scale=1.0), legacy.NormalWithSoftplusScale)

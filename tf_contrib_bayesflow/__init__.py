@@ -3,6 +3,7 @@
 Import the legacy modules from here (`from tf_contrib_bayesflow import monte_carlo`), or call
 `install()` once so that legacy `tf.contrib.bayesflow` code runs unchanged.
 """
+from tf_contrib_bayesflow import distributions
 from tf_contrib_bayesflow import entropy
 from tf_contrib_bayesflow import monte_carlo
 from tf_contrib_bayesflow import stochastic_gradient_estimators
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BayesflowDeprecationWarning",
+    "distributions",
     "entropy",
     "install",
     "monte_carlo",

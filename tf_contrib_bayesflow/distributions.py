@@ -40,42 +40,7 @@ tfb = tfp.bijectors
 # Everything public in tfp.distributions, as is; the legacy definitions below replace some names.
 globals().update({name: getattr(tfd, name) for name in tfd.__all__})
 
-# ------------------------------------------------------------------------------ call sites
-
-_PACKAGE = __name__.split(".")[0]
-# Frames of these top-level modules are never the call site a warning should point at:
-# `decorator` wraps every TFP distribution `__init__`, and inside tf.function TensorFlow's
-# autograph calls builtins such as getattr on behalf of the converted code.
-_LIBRARY_MODULES = frozenset({_PACKAGE, "tensorflow_probability", "decorator", "tensorflow"})
-
-
-def _top_module(frame: Any) -> str:
-    return frame.f_globals.get("__name__", "").split(".")[0]
-
-
-def _is_library(frame: Any) -> bool:
-    return _top_module(frame) in _LIBRARY_MODULES
-
-
-def _warn(symbol: str, replacement: Optional[str], from_package_too: bool = True) -> None:
-    """Warns once for `symbol`, at the first frame outside this package, TFP, TF and `decorator`.
-
-    With `from_package_too=False` nothing is emitted when the direct caller of the function that
-    calls this one is part of this package: the package reading an alias is not user code using it.
-    """
-    frame = sys._getframe(1)
-    if not from_package_too:
-        caller = frame.f_back
-        while caller is not None and _top_module(caller) == "tensorflow":
-            caller = caller.f_back
-        if caller is not None and _top_module(caller) == _PACKAGE:
-            return
-    depth = 1
-    while frame.f_back is not None and _is_library(frame):
-        frame = frame.f_back
-        depth += 1
-    # Level 1 is warn_once's own line, 2 is this function, 2 + depth the frame found.
-    deprecation.warn_once(symbol, replacement, stacklevel=2 + depth)
+_warn = deprecation.warn_from_user_code
 
 
 # ------------------------------------------------------------------------------ the tables
@@ -349,11 +314,20 @@ class _LegacyConstructor(type):
     def __call__(cls, *args, **kwargs):
         # TFP's own rebuilds (`copy()`, batch slicing, CompositeTensor unpacking) pass TFP
         # keywords; they are not a use of the legacy class name.
-        by_tfp = _top_module(sys._getframe(1)) == "tensorflow_probability"
+        by_tfp = deprecation.top_module(sys._getframe(1)) == "tensorflow_probability"
         return cls._legacy.construct(cls, args, kwargs, super().__call__, by_tfp)
+
+    def __instancecheck__(cls, instance):
+        # Legacy: `isinstance(NormalWithSoftplusScale(...), NormalWithSoftplusScale)` held (the
+        # legacy stochastic_variables tests check it), though the object built is the family's.
+        return super().__instancecheck__(instance) or any(
+            maker is cls for maker in getattr(instance, _MADE_BY, ())
+        )
 
 
 _metaclasses = {}
+# Attribute of an instance built by a transforming class: the classes that built it.
+_MADE_BY = "_tf_contrib_bayesflow_made_by"
 
 
 def _legacy_metaclass(base: type) -> type:
@@ -448,7 +422,9 @@ class _ReparameterizedSpec:
         # Departure: the result is a family instance, not one of this class: TFP rebuilds a
         # CompositeTensor from attributes such as `scale`, which hold the transformed value.
         # The arguments are TFP's now: build it without translating them again.
-        return type.__call__(self.family_class, **arguments)
+        instance = type.__call__(self.family_class, **arguments)
+        setattr(instance, _MADE_BY, (cls,))
+        return instance
 
 
 # Arguments that are values, not variables that may be assigned later.
@@ -538,9 +514,7 @@ class _LegacyMethods:
             "Distribution.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED",
             from_package_too=False,
         )
-        # pylint: disable=protected-access
-        name = dist_util._reparameterization_name(self.reparameterization_type)
-        return name == dist_util._FULLY
+        return dist_util.is_fully_reparameterized_type(self.reparameterization_type)
 
     @property
     def is_continuous(self) -> bool:

@@ -54,8 +54,15 @@ def _bayesflow_tree() -> dict:
 
 
 def _contrib_children() -> dict:
-    """`tf.contrib.<name>` entries: bayesflow, plus tf-slim's when that optional package exists."""
-    children = {"bayesflow": _bayesflow_tree()}
+    """`tf.contrib.<name>` entries: bayesflow and distributions, plus tf-slim's when installed."""
+    children = {
+        "bayesflow": _bayesflow_tree(),
+        "distributions": {
+            "tensorflow.contrib.distributions": importlib.import_module(
+                "tf_contrib_bayesflow.distributions"
+            )
+        },
+    }
     if importlib.util.find_spec("tf_slim") is not None:
         slim = importlib.import_module("tf_slim")
         children["slim"] = {"tensorflow.contrib.slim": slim}
@@ -69,7 +76,7 @@ def _set(obj, attribute, value) -> None:
 
 
 def install() -> None:
-    """Makes `tf.contrib.bayesflow` and `import tensorflow.contrib.bayesflow` work.
+    """Makes `tf.contrib.bayesflow`, `tf.contrib.distributions` and their imports work.
 
     Sets `contrib` on both `tensorflow` and `tensorflow.compat.v1` and registers the legacy
     module paths in `sys.modules`; with the optional `tf-slim` package installed,

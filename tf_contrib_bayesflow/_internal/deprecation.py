@@ -1,8 +1,9 @@
 """Call-site deprecation warnings for the legacy surface, once per symbol per process."""
 import functools
+import sys
 import threading
 import warnings
-from typing import Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 _T = TypeVar("_T")
 
@@ -31,7 +32,7 @@ def warn_once(symbol: str, replacement: Optional[str], stacklevel: int = 3) -> N
     else:
         advice = "TensorFlow Probability has no equivalent; keep using tf_contrib_bayesflow."
     warnings.warn(
-        f"{symbol} is legacy tf.contrib.bayesflow API. {advice}",
+        f"{symbol} is legacy tf.contrib API. {advice}",
         BayesflowDeprecationWarning,
         stacklevel=stacklevel,
     )
@@ -55,3 +56,37 @@ def legacy(symbol: str, replacement: Optional[str]) -> Callable[[_T], _T]:
         return wrapper
 
     return decorate
+
+
+_PACKAGE = __name__.split(".")[0]
+# Frames of these top-level modules are never the call site a warning should point at:
+# `decorator` wraps every TFP distribution `__init__`, and inside tf.function TensorFlow's
+# autograph calls builtins such as getattr on behalf of the converted code.
+_LIBRARY_MODULES = frozenset({_PACKAGE, "tensorflow_probability", "decorator", "tensorflow"})
+
+
+def top_module(frame: Any) -> str:
+    """The top-level package name of the code running in `frame`."""
+    return frame.f_globals.get("__name__", "").split(".")[0]
+
+
+def warn_from_user_code(symbol: str, replacement: Optional[str], from_package_too: bool = True) -> None:
+    """Warns once for `symbol`, at the first frame outside this package, TFP, TF and `decorator`.
+
+    For legacy spellings reached through TFP's machinery (constructors, properties). With
+    `from_package_too=False` nothing is emitted when the direct caller of the function that
+    calls this one is part of this package: the package reading an alias is not user code using it.
+    """
+    frame = sys._getframe(1)
+    if not from_package_too:
+        caller = frame.f_back
+        while caller is not None and top_module(caller) == "tensorflow":
+            caller = caller.f_back
+        if caller is not None and top_module(caller) == _PACKAGE:
+            return
+    depth = 1
+    while frame.f_back is not None and top_module(frame) in _LIBRARY_MODULES:
+        frame = frame.f_back
+        depth += 1
+    # Level 1 is warn_once's own line, 2 is this function, 2 + depth the frame found.
+    warn_once(symbol, replacement, stacklevel=2 + depth)

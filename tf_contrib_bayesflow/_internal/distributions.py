@@ -34,6 +34,11 @@ def _reparameterization_name(rep_type: Any) -> str:
 _FULLY = _reparameterization_name(tfp.distributions.FULLY_REPARAMETERIZED)
 
 
+def is_fully_reparameterized_type(rep_type: Any) -> bool:
+    """Whether a TFP or `tf.compat.v1` ReparameterizationType is FULLY_REPARAMETERIZED."""
+    return _reparameterization_name(rep_type) == _FULLY
+
+
 def is_reparameterized(dist: Any) -> bool:
     """Whether samples of `dist` carry pathwise gradients, as legacy bayesflow decided it.
 
@@ -44,4 +49,4 @@ def is_reparameterized(dist: Any) -> bool:
     flag = getattr(dist, "is_reparameterized", None)
     if isinstance(flag, bool):
         return flag and bool(getattr(dist, "is_continuous", True))
-    return _reparameterization_name(dist.reparameterization_type) == _FULLY
+    return is_fully_reparameterized_type(dist.reparameterization_type)
