@@ -291,6 +291,19 @@ def test_port_puts_install_before_a_contrib_import_that_comes_first():
     )
 
 
+def test_port_puts_install_before_a_guarded_contrib_import():
+    source = (
+        "try:\n"
+        "    from tensorflow.contrib.bayesflow import monte_carlo\n"
+        "except ImportError:\n"
+        "    monte_carlo = None\n"
+        "import tensorflow as tf\n"
+    )
+    assert port(source) == INSTALL + source.replace(
+        "import tensorflow as tf\n", "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\n"
+    )
+
+
 def test_port_edits_inside_the_statement_and_line_it_finds():
     source = (
         "import os, tensorflow as tf, numpy\n"
@@ -400,6 +413,8 @@ def _modernized_line(header: str, statement: str, module: str = "monte_carlo") -
         ("mc.expectation(f, x, lp, use_reparametrization=True, axis=1, name='e')",
          "tfp.monte_carlo.expectation(f, x, lp, use_reparameterization=True, axis=1, name='e')"),
         ("mc.expectation(f, p.sample(9))", "tfp.monte_carlo.expectation(f, p.sample(9))"),
+        ("mc.expectation(f, p.sample(9), lp, name='e')",
+         "tfp.monte_carlo.expectation(f, p.sample(9), lp, name='e')"),
         # Score-function branch: legacy's surrogate differs from TFP's DiCE in 2nd derivatives.
         ("mc.expectation(f, x, log_prob=lp, use_reparametrization=False)", None),
         ("mc.expectation(f, x, use_reparametrization=flag)", None),
@@ -561,6 +576,10 @@ def test_modernize_follows_every_import_spelling(header, callee):
         (MC + "from mylib import monte_carlo as mc\nr = mc.expectation(f, samples=xs)\n"),
         ("import tensorflow as tf\nr = tf.contrib.bayesflow_extra.expectation(f, samples=xs)\n"),
         ("import tensorflow as tf\nr = tf.monte_carlo.expectation(f, samples=xs)\n"),
+        ("from tensorflow.contrib.bayesflow.monte_carlo import *\n"
+         "def expectation(f, samples):\n    pass\nr = expectation(f, samples=xs)\n"),
+        ("from tensorflow.contrib.bayesflow.monte_carlo import expectation\n"
+         "class expectation:\n    pass\nr = expectation(f, samples=xs)\n"),
         ("r = bf.monte_carlo.expectation(f, samples=xs)\n"),
     ],
 )
@@ -601,6 +620,17 @@ def test_modernize_nested_rewrites_and_kept_formatting():
         "t = (x\n"
         "                               .q).entropy()\n"
         "s = 'é'; m = tfp.monte_carlo.expectation(f, samples=xs)\n"
+    )
+
+
+def test_modernize_imports_tfp_only_if_a_tfp_call_survives():
+    source = (
+        "import tensorflow as tf\n" + BF
+        + "h = bf.entropy.entropy_shannon(\n"
+        "    p, z=bf.monte_carlo._logspace_mean(lw), form=bf.entropy.ELBOForms.analytic_entropy)\n"
+    )
+    assert modernize(source) == (
+        "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\nh = p.entropy()\n"
     )
 
 

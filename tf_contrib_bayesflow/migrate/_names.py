@@ -133,6 +133,7 @@ class Names:
         store_counts: Dict[str, int] = {}
         assignments: List[ast.Assign] = []
         self.other_bound: Set[str] = set()
+        defined: Set[str] = set()
         for node, module_scope in _scoped_nodes(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -154,12 +155,15 @@ class Names:
                 self.other_bound.add(node.arg)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self.other_bound.add(node.name)
+                defined.add(node.name)
             if isinstance(node, ast.Assign):
                 assignments.append(node)
         self.other_bound.update(store_counts)
         self._table: Dict[str, Optional[str]] = {}
         for binding in self.bindings:
             self._bind(binding.name, binding.path)
+        for name in defined.intersection(self._table):
+            self._table[name] = None  # a def or class of the same name: ambiguous
         # `bf = tf.contrib.bayesflow`: follow names assigned exactly once from a resolvable path.
         for _ in range(2):
             for node in assignments:
@@ -195,6 +199,8 @@ class Names:
         return ".".join([base, *attributes])
 
     def _from_star(self, name: str) -> Optional[str]:
+        if name in self.other_bound:
+            return None
         for module in self.star_imports:
             parts = legacy_parts(module)
             if parts and len(parts) == 1 and name in LEGACY_SYMBOLS.get(parts[0], ()):

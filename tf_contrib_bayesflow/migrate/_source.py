@@ -153,6 +153,16 @@ class Edits:
                     return True
         return False
 
+    def survives(self, span: Span) -> bool:
+        """Whether the replacement made at exactly `span` reaches the result."""
+        if any((edit.start, edit.end) == span for edit in self._replacements):
+            return True
+        for edit in self._history:
+            if (edit.start, edit.end) != span and edit.start <= span[0] and span[1] <= edit.end:
+                kept = any(k_start <= span[0] and span[1] <= k_end for k_start, k_end in edit.kept)
+                return kept and self.survives((edit.start, edit.end))
+        return False
+
     def __bool__(self) -> bool:
         return bool(self._replacements or self._insertions)
 

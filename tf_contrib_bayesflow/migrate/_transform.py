@@ -152,7 +152,7 @@ class _Migration:
             "tfp", "tensorflow_probability"
         )
         self.tfp = self.tfp_imported or ("tfp" if free else None)
-        self.tfp_used = False
+        self.tfp_edits: List[Span] = []  # the replacements that name TFP
 
     # ----- driver -----
 
@@ -199,16 +199,13 @@ class _Migration:
             node = self.parents[node]
         return node
 
-    def use_tfp(self) -> Optional[str]:
-        if self.tfp:
-            self.tfp_used = True
-        return self.tfp
-
     def replace_call(self, call: ast.Call, text: str, kept: Sequence[ast.AST], operator: bool):
         """Replaces the whole call; `operator` results get parentheses where precedence needs."""
         if operator and self._needs_parentheses(call):
             text = f"({text})"
         self.edits.replace(self.span(call), text, [self.span(node) for node in kept])
+        if self.tfp and f"{self.tfp}." in text:
+            self.tfp_edits.append(self.span(call))
 
     def _needs_parentheses(self, node: ast.AST) -> bool:
         parent = self.parents.get(node)
@@ -240,7 +237,7 @@ class _Migration:
             self._expectation_of_samples(call, dice)
         elif old and not new:
             self._expectation_of_distribution(call)
-        elif not keywords and len(call.args) == 2 and _is_sample_call(call.args[1]):
+        elif not old and len(call.args) >= 2 and _is_sample_call(call.args[1]):
             self._expectation_of_samples(call, dice)
         # Otherwise the call form cannot be told statically: it is commented instead.
 
@@ -253,10 +250,10 @@ class _Migration:
         # the first derivative agree. TF 1.3's expectation_v2 already used DiCE.
         if not dice and reparameterized is not None and not _is_constant(reparameterized, True):
             return
-        tfp = self.use_tfp()
-        if tfp is None:
+        if self.tfp is None:
             return
-        self.edits.replace(self.span(call.func), f"{tfp}.monte_carlo.expectation")
+        self.edits.replace(self.span(call.func), f"{self.tfp}.monte_carlo.expectation")
+        self.tfp_edits.append(self.span(call.func))
         for keyword in call.keywords:
             if keyword.arg in _TFP_KEYWORDS:
                 start = self.span(keyword)[0]
@@ -269,10 +266,7 @@ class _Migration:
         args = _bind(call, _DISTRIBUTION_FORM)
         if args is None or not _given(args, "f", "p"):
             return
-        if _given(args, "z") == _given(args, "n"):  # legacy raises: left as is
-            return
-        tfp = self.use_tfp()
-        if tfp is None:
+        if _given(args, "z") == _given(args, "n") or self.tfp is None:  # legacy raises for z, n
             return
         if _given(args, "z"):
             samples, kept = self.text(args["z"]), [args["f"], args["z"]]
@@ -283,20 +277,19 @@ class _Migration:
         name = f", name={self.text(args['name'])}" if _given(args, "name") else ""
         self.replace_call(
             call,
-            f"{tfp}.monte_carlo.expectation({self.text(args['f'])}, {samples}{name})",
+            f"{self.tfp}.monte_carlo.expectation({self.text(args['f'])}, {samples}{name})",
             kept + ([args["name"]] if name else []),
             operator=False,
         )
 
     def _logspace_mean(self, call: ast.Call) -> None:
         args = None if call.keywords else _bind(call, ("log_values",))
-        tfp = self.use_tfp() if args and _given(args, "log_values") else None
-        if tfp is None:
+        if not args or not _given(args, "log_values") or self.tfp is None:
             return
         values = args["log_values"]
         self.replace_call(
             call,
-            f"{tfp}.math.reduce_logmeanexp({self.text(values)}, axis=0)",
+            f"{self.tfp}.math.reduce_logmeanexp({self.text(values)}, axis=0)",
             [values],
             operator=False,
         )
@@ -318,10 +311,8 @@ class _Migration:
             or not _given(args, "log_f", "log_p", "sampling_dist_q")
             or not isinstance(args.get("z"), ast.Name)
             or _given(args, "n")
+            or self.tfp is None
         ):
-            return
-        tfp = self.use_tfp()
-        if tfp is None:
             return
         z = self.text(args["z"])
         log_weighted = (
@@ -331,7 +322,7 @@ class _Migration:
         name = f", name={self.text(args['name'])}" if _given(args, "name") else ""
         self.replace_call(
             call,
-            f"{tfp}.math.reduce_logmeanexp({log_weighted}, axis=0{name})",
+            f"{self.tfp}.math.reduce_logmeanexp({log_weighted}, axis=0{name})",
             [args[key] for key in ("log_f", "log_p", "sampling_dist_q", "z", "name")
              if _given(args, key)],
             operator=False,
@@ -382,8 +373,7 @@ class _Migration:
             isinstance(alpha, ast.Constant) and type(alpha.value) in (int, float)
         ):
             return  # alpha appears twice in the rewrite
-        tfp = self.use_tfp()
-        if tfp is None:
+        if self.tfp is None:
             return
         z, a = self.text(args["z"]), self.text(alpha)
         log_ratio = (
@@ -392,7 +382,7 @@ class _Migration:
         )
         self.replace_call(
             call,
-            f"{tfp}.math.reduce_logmeanexp({log_ratio}, axis=0) / (1 - {a})",
+            f"{self.tfp}.math.reduce_logmeanexp({log_ratio}, axis=0) / (1 - {a})",
             [args["log_p"], args["q"], alpha, args["z"]],
             operator=True,
         )
@@ -443,15 +433,10 @@ class _Migration:
     # ----- port: the TensorFlow import and install() -----
 
     def _is_tf1_code(self) -> bool:
-        for node in ast.walk(self.tree):
-            if isinstance(node, (ast.Attribute, ast.Name)):
-                path = self.names.resolve(node)
-                if path and (path in TF1_ONLY or _names.within(path, _names.CONTRIB)):
-                    return True
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                if any(_names.within(p, _names.CONTRIB) for p in _import_paths(node)):
-                    return True
-        return False
+        return self._uses_contrib(self.tree) or any(
+            isinstance(node, ast.Attribute) and self.names.resolve(node) in TF1_ONLY
+            for node in ast.walk(self.tree)
+        )
 
     def _is_tf2_aware(self) -> bool:
         """Whether the file already uses `tf.compat`: it was ported (partly) by hand."""
@@ -529,7 +514,7 @@ class _Migration:
         lines = []
         if self._needs_install() and not self._has_install_call():
             lines += INSTALL_LINES
-        if self.tfp_used and not self.tfp_imported:
+        if not self.tfp_imported and any(map(self.edits.survives, self.tfp_edits)):
             lines.append(f"import tensorflow_probability as {self.tfp}")
         if not lines:
             return
@@ -544,15 +529,18 @@ class _Migration:
             self.edits.insert(len(text), lead + "".join(l + self.source.newline for l in lines))
 
     def _anchor(self) -> Tuple[str, Optional[ast.stmt]]:
-        """Where module-level imports go: after the TensorFlow import, before the first
-        `tensorflow.contrib` import, or else after the docstring and `__future__` imports."""
+        """Where module-level imports go: after the TensorFlow import, or before the first
+        statement that uses `tensorflow.contrib` if that comes first, or else after the
+        docstring and `__future__` imports."""
         for statement in self.tree.body:
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
                 paths = [_names.without_compat(p) for p in _import_paths(statement)]
-                if any(_names.within(p, _names.CONTRIB) for p in paths):
-                    return "before", statement
-                if any(_names.within(p, "tensorflow") for p in paths):
+                if any(_names.within(p, "tensorflow") for p in paths) and not any(
+                    _names.within(p, _names.CONTRIB) for p in paths
+                ):
                     return "after", statement
+            if self._uses_contrib(statement):
+                return "before", statement
         for index, statement in enumerate(self.tree.body):
             docstring = (
                 index == 0
@@ -564,6 +552,18 @@ class _Migration:
             if not docstring and not future:
                 return "before", statement
         return "end", None
+
+    def _uses_contrib(self, tree: ast.AST) -> bool:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                paths = _import_paths(node)
+            elif isinstance(node, (ast.Attribute, ast.Name)):
+                paths = [self.names.resolve(node) or ""]
+            else:
+                continue
+            if any(_names.within(_names.without_compat(p), _names.CONTRIB) for p in paths):
+                return True
+        return False
 
     def _insert_after(self, statement: ast.stmt, lines: Sequence[str]) -> None:
         if self.source.starts_line(statement) and self.source.ends_line(statement):
