@@ -702,9 +702,10 @@ def test_modernize_sample_reductions_need_a_module_level_tensorflow_name():
     "source, lineno, gist",
     [
         ("import tensorflow as tf\nprint 'hello'\n", 2, "Missing parentheses in call to 'print'"),
-        ("try:\n    pass\nexcept ValueError, e:\n    pass\n", 3, "must be parenthesized"),
-        ("x = 0777\n", 1, "leading zeros"),
-        ("def f(:\n", 1, "invalid syntax"),
+        ("import tensorflow\ntry:\n    pass\nexcept ValueError, e:\n    pass\n", 4,
+         "must be parenthesized"),
+        ("x = 0777  # tensorflow\n", 1, "leading zeros"),
+        ("import tensorflow\ndef f(:\n", 2, "invalid syntax"),
     ],
 )
 def test_unparsable_source_raises_a_parse_error_naming_python_2(source, lineno, gist):
@@ -716,6 +717,11 @@ def test_unparsable_source_raises_a_parse_error_naming_python_2(source, lineno, 
         assert message.startswith("cannot parse (Python 2 syntax? this tool needs Python 3 "
                                   "source; run 2to3 first): ")
         assert gist in message and message.endswith(f" at line {lineno}")
+
+
+def test_files_that_never_mention_tensorflow_are_not_even_parsed():
+    for rewrite in REWRITES.values():
+        assert rewrite("print 'no TF here'\n") == "print 'no TF here'\n"
 
 
 def test_invalid_escape_sequences_in_legacy_code_do_not_warn():

@@ -6,7 +6,7 @@ is parsed again before it is returned, so a rewrite can never hand back broken c
 """
 import ast
 import warnings
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from tf_contrib_bayesflow.migrate import _names
 from tf_contrib_bayesflow.migrate._names import LEGACY_SYMBOLS, MOVED_TO_TFP, Names
@@ -78,7 +78,13 @@ def parse(text: str) -> ast.Module:
 
 
 def migrate(text: str, modernize: bool) -> Result:
-    """Applies `port` (modernize=False) or `modernize` to a module's text."""
+    """Applies `port` (modernize=False) or `modernize` to a module's text.
+
+    Text that never mentions `tensorflow` (nor this package) cannot import it, so it is
+    returned as is without being parsed.
+    """
+    if "tensorflow" not in text and "tf_contrib_bayesflow" not in text:
+        return Result(text, [])
     migration = _Migration(text, modernize)
     return Result(migration.run(), migration.notes)
 
@@ -141,10 +147,9 @@ class _Migration:
         self.names = Names(self.tree)
         self.edits = Edits(self.source)
         self.notes: List[Note] = []
+        self.nodes = list(ast.walk(self.tree))
         self.parents: Dict[ast.AST, ast.AST] = {
-            child: parent
-            for parent in ast.walk(self.tree)
-            for child in ast.iter_child_nodes(parent)
+            child: parent for parent in self.nodes for child in ast.iter_child_nodes(parent)
         }
         self.tf = self.names.module_alias("tensorflow")
         self.tfp_imported = self.names.module_alias("tensorflow_probability")
@@ -220,7 +225,7 @@ class _Migration:
     # ----- modernize: exact rewrites -----
 
     def _rewrite_calls(self) -> None:
-        calls = [node for node in ast.walk(self.tree) if isinstance(node, ast.Call)]
+        calls = [node for node in self.nodes if isinstance(node, ast.Call)]
         # Innermost first, so an outer rewrite renders the already-rewritten arguments.
         calls.sort(key=lambda call: (lambda span: span[1] - span[0])(self.span(call)))
         for call in calls:
@@ -391,7 +396,7 @@ class _Migration:
 
     def _drop_unused_legacy_imports(self) -> None:
         loads: Dict[str, List[ast.Name]] = {}
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 loads.setdefault(node.id, []).append(node)
         by_statement: Dict[ast.stmt, List[_names.Binding]] = {}
@@ -433,9 +438,9 @@ class _Migration:
     # ----- port: the TensorFlow import and install() -----
 
     def _is_tf1_code(self) -> bool:
-        return self._uses_contrib(self.tree) or any(
+        return self._uses_contrib(self.nodes) or any(
             isinstance(node, ast.Attribute) and self.names.resolve(node) in TF1_ONLY
-            for node in ast.walk(self.tree)
+            for node in self.nodes
         )
 
     def _is_tf2_aware(self) -> bool:
@@ -444,7 +449,7 @@ class _Migration:
             return True
         return any(
             isinstance(node, ast.Attribute) and self.names.resolve(node) == "tensorflow.compat"
-            for node in ast.walk(self.tree)
+            for node in self.nodes
         )
 
     def _port_tensorflow_imports(self) -> None:
@@ -454,10 +459,10 @@ class _Migration:
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "disable_v2_behavior"
-            for node in ast.walk(self.tree)
+            for node in self.nodes
         )
         module_scope = {b.statement for b in self.names.bindings if b.module_scope}
-        for statement in ast.walk(self.tree):
+        for statement in self.nodes:
             if not isinstance(statement, ast.Import):
                 continue
             names = [alias.name for alias in statement.names]
@@ -469,7 +474,7 @@ class _Migration:
                     tf_name = alias.asname or "tensorflow"
                     aliases.append(f"tensorflow.compat.v1 as {tf_name}")
                     if not alias.asname and any(
-                        n.startswith("tensorflow.") for s in ast.walk(self.tree)
+                        n.startswith("tensorflow.") for s in self.nodes
                         if isinstance(s, ast.Import) for n in (a.name for a in s.names
                                                                if not a.asname)
                     ):
@@ -487,7 +492,7 @@ class _Migration:
                 disable = False
 
     def _needs_install(self) -> bool:
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 paths = _import_paths(node)
             elif isinstance(node, (ast.Attribute, ast.Name)):
@@ -507,7 +512,7 @@ class _Migration:
             isinstance(node, ast.Call)
             and self.names.resolve(node.func)
             in ("tf_contrib_bayesflow.install", "tf_contrib_bayesflow._internal.alias.install")
-            for node in ast.walk(self.tree)
+            for node in self.nodes
         )
 
     def _add_imports(self) -> None:
@@ -539,7 +544,7 @@ class _Migration:
                     _names.within(p, _names.CONTRIB) for p in paths
                 ):
                     return "after", statement
-            if self._uses_contrib(statement):
+            if self._uses_contrib(ast.walk(statement)):
                 return "before", statement
         for index, statement in enumerate(self.tree.body):
             docstring = (
@@ -553,8 +558,8 @@ class _Migration:
                 return "before", statement
         return "end", None
 
-    def _uses_contrib(self, tree: ast.AST) -> bool:
-        for node in ast.walk(tree):
+    def _uses_contrib(self, nodes: Iterable[ast.AST]) -> bool:
+        for node in nodes:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 paths = _import_paths(node)
             elif isinstance(node, (ast.Attribute, ast.Name)):
@@ -588,7 +593,7 @@ class _Migration:
 
     def _comment_calls_without_equivalent(self) -> None:
         modules: Dict[ast.stmt, Set[str]] = {}
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if not isinstance(node, (ast.Name, ast.Attribute)):
                 continue
             parent = self.parents.get(node)
@@ -613,7 +618,7 @@ class _Migration:
 
     def _note_unprovided_modules(self) -> None:
         seen: Set[str] = set()
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 paths = _import_paths(node)
             elif isinstance(node, ast.Attribute):
