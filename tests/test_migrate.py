@@ -351,6 +351,12 @@ def test_port_of_a_plain_import_tensorflow():
         "import tensorflow.compat.v1 as tensorflow\ntensorflow.disable_v2_behavior()\n"
         "s = tensorflow.Session()\n"
     )
+    source = "import tensorflow\nimport tensorflow.contrib.bayesflow\ns = tensorflow.Session()\n"
+    result = migrate(source, modernize=False)
+    assert result.text.startswith("import tensorflow.compat.v1 as tensorflow\n")
+    assert [(note.lineno, note.message[:44]) for note in result.notes] == [
+        (1, "`import tensorflow` became `import tensorflow")
+    ]
 
 
 def test_port_keeps_crlf_and_lone_cr_line_endings_and_a_missing_final_newline():
@@ -409,7 +415,8 @@ def _modernized_line(header: str, statement: str, module: str = "monte_carlo") -
     [
         # The 1.4+ sample form, told statically: renamed keywords, same argument order.
         ("mc.expectation(f, samples=x)", "tfp.monte_carlo.expectation(f, samples=x)"),
-        ("mc.expectation(f, x, keep_dims=True)", "tfp.monte_carlo.expectation(f, x, keepdims=True)"),
+        ("mc.expectation(f, x, keep_dims=True)",
+         "tfp.monte_carlo.expectation(f, x, keepdims=True)"),
         ("mc.expectation(f, x, lp, use_reparametrization=True, axis=1, name='e')",
          "tfp.monte_carlo.expectation(f, x, lp, use_reparameterization=True, axis=1, name='e')"),
         ("mc.expectation(f, p.sample(9))", "tfp.monte_carlo.expectation(f, p.sample(9))"),

@@ -225,10 +225,12 @@ class _Migration:
     # ----- modernize: exact rewrites -----
 
     def _rewrite_calls(self) -> None:
-        calls = [node for node in self.nodes if isinstance(node, ast.Call)]
+        def length(call: ast.Call) -> int:
+            start, end = self.span(call)
+            return end - start
+
         # Innermost first, so an outer rewrite renders the already-rewritten arguments.
-        calls.sort(key=lambda call: (lambda span: span[1] - span[0])(self.span(call)))
-        for call in calls:
+        for call in sorted((n for n in self.nodes if isinstance(n, ast.Call)), key=length):
             parts = self.resolve_legacy(call.func)
             if parts and len(parts) == 2:
                 rewrite = _REWRITES.get(parts)
@@ -402,7 +404,7 @@ class _Migration:
         by_statement: Dict[ast.stmt, List[_names.Binding]] = {}
         for binding in self.names.bindings:
             by_statement.setdefault(binding.statement, []).append(binding)
-        kept_per_body: Dict[Tuple[int, str], int] = {}
+        kept_per_body: Dict[Tuple[ast.AST, str], int] = {}
         for statement, bindings in by_statement.items():
             if isinstance(statement, ast.ImportFrom) and any(
                 alias.name == "*" for alias in statement.names
@@ -424,7 +426,7 @@ class _Migration:
                 field for field, value in ast.iter_fields(parent)
                 if isinstance(value, list) and statement in value
             )
-            key = (id(parent), body)
+            key = (parent, body)
             remaining = kept_per_body.setdefault(key, len(getattr(parent, body)))
             if remaining <= 1:
                 continue  # a block cannot be left empty
@@ -462,33 +464,29 @@ class _Migration:
             for node in self.nodes
         )
         module_scope = {b.statement for b in self.names.bindings if b.module_scope}
+        # `import tensorflow.x` (no `as`) binds the name `tensorflow` to TensorFlow 2 again.
+        rebinds = any(
+            alias.name.startswith("tensorflow.") and not alias.asname
+            for node in self.nodes if isinstance(node, ast.Import) for alias in node.names
+        )
         for statement in self.nodes:
             if not isinstance(statement, ast.Import):
                 continue
-            names = [alias.name for alias in statement.names]
-            if "tensorflow" not in names:
+            tf_names = [a.asname or a.name for a in statement.names if a.name == "tensorflow"]
+            if not tf_names:
                 continue
-            aliases = []
-            for alias in statement.names:
-                if alias.name == "tensorflow":
-                    tf_name = alias.asname or "tensorflow"
-                    aliases.append(f"tensorflow.compat.v1 as {tf_name}")
-                    if not alias.asname and any(
-                        n.startswith("tensorflow.") for s in self.nodes
-                        if isinstance(s, ast.Import) for n in (a.name for a in s.names
-                                                               if not a.asname)
-                    ):
-                        self.notes.append(Note(statement.lineno, (
-                            "`import tensorflow` became `import tensorflow.compat.v1 as "
-                            "tensorflow`, but another `import tensorflow.<module>` rebinds the "
-                            "name `tensorflow` to TensorFlow 2; give that import an `as` name"
-                        )))
-                else:
-                    aliases.append(f"{alias.name} as {alias.asname}" if alias.asname
-                                   else alias.name)
-            self.edits.replace(self.span(statement), "import " + ", ".join(aliases))
+            self.edits.replace(
+                self.span(statement),
+                "import " + ", ".join(map(_ported_alias, statement.names)),
+            )
+            if tf_names[0] == "tensorflow" and rebinds:
+                self.notes.append(Note(statement.lineno, (
+                    "`import tensorflow` became `import tensorflow.compat.v1 as tensorflow`, "
+                    "but an `import tensorflow.<module>` rebinds the name `tensorflow` to "
+                    "TensorFlow 2; give that import an `as` name"
+                )))
             if disable and statement in module_scope:
-                self._insert_after(statement, [f"{tf_name}.disable_v2_behavior()"])
+                self._insert_after(statement, [f"{tf_names[0]}.disable_v2_behavior()"])
                 disable = False
 
     def _needs_install(self) -> bool:
@@ -649,6 +647,12 @@ class _Migration:
                     seen.add(module)
                     self.notes.append(Note(node.lineno, f"{module} {message}"))
         self.notes.sort()
+
+
+def _ported_alias(alias: ast.alias) -> str:
+    if alias.name == "tensorflow":
+        return f"tensorflow.compat.v1 as {alias.asname or 'tensorflow'}"
+    return f"{alias.name} as {alias.asname}" if alias.asname else alias.name
 
 
 def _import_paths(statement: ast.stmt) -> List[str]:
