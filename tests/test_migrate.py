@@ -354,7 +354,7 @@ def test_port_of_a_plain_import_tensorflow():
     source = "import tensorflow\nimport tensorflow.contrib.bayesflow\ns = tensorflow.Session()\n"
     result = migrate(source, modernize=False)
     assert result.text.startswith("import tensorflow.compat.v1 as tensorflow\n")
-    assert [(note.lineno, note.message[:44]) for note in result.notes] == [
+    assert [(note.lineno, note.message[:45]) for note in result.notes] == [
         (1, "`import tensorflow` became `import tensorflow")
     ]
 
