@@ -1,8 +1,9 @@
 """Entropy, ELBO and Renyi bounds in TF 1.1-1.4 style, with stochastic tensors.
 
-Used for golden-output tests of the rewrite only: the `entropy`, `stochastic_tensor` and
-`variational_inference` modules are exercised by their own tests.
+Golden-output tests use it now; it can join the run-and-compare tests once `install()` provides
+`entropy`, `stochastic_tensor`, `variational_inference` and `tf.contrib.distributions`.
 """
+import numpy as np
 import tensorflow.compat.v1 as tf
 tf.disable_v2_behavior()
 import tf_contrib_bayesflow
@@ -37,6 +38,9 @@ log_likelihood = tf.reduce_sum(ds.Normal(latent, 1.0).log_prob([1.0, 2.0]))
 # tf_contrib_bayesflow: no exact TFP equivalent; see https://github.com/tf-contrib-bayesflow/tf_contrib_bayesflow/blob/main/migration_guide/variational_inference.md
 loss = -vi.elbo(log_likelihood, form=vi.ELBOForms.analytic_kl)
 
+names = ["exact", "maybe_exact", "elbo_analytic", "elbo_sampled", "bound", "alpha", "loss"]
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
-    print(sess.run([exact, maybe_exact, elbo_analytic, elbo_sampled, bound, alpha, loss]))
+    values = sess.run([exact, maybe_exact, elbo_analytic, elbo_sampled, bound, alpha, loss])
+for name, value in zip(names, values):
+    print(name, np.shape(value), " ".join("%.9e" % v for v in np.ravel(value)))
