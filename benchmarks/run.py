@@ -185,8 +185,7 @@ def main(argv: Sequence[str] = None) -> None:
                           f"ratio {row.ratio_median:.3f} [{row.ratio_q1:.3f}, {row.ratio_q3:.3f}]",
                           flush=True)
     memory = {name: peak_memory_ratio(name, sizes[-1], batches[-1]) for name in names}
-    scaling = walk_scaling((1000, 3000) if args.quick else (1000, 10_000, 100_000)) \
-        if cases.time_dependency_walk else {}
+    scaling = walk_scaling((1000, 3000) if args.quick else (1000, 10_000, 100_000))
     report = _markdown(rows, memory, scaling, args)
     print(report)
     if args.out:
