@@ -1,5 +1,6 @@
 """Tests of `stochastic_tensor`: value rules, value-type context, conversion, registration."""
 import gc
+import re
 import threading
 import warnings
 
@@ -10,6 +11,7 @@ import tensorflow_probability as tfp
 
 import helpers
 from tf_contrib_bayesflow import BayesflowDeprecationWarning
+from tf_contrib_bayesflow import distributions as legacy_dist
 from tf_contrib_bayesflow import stochastic_gradient_estimators as sge
 from tf_contrib_bayesflow import stochastic_tensor as st_lib
 from tf_contrib_bayesflow._internal import registry
@@ -412,7 +414,7 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="dist must be an instance of Distribution"):
         st_lib.StochasticTensor(tf.constant(1.0))
     with pytest.raises(TypeError, match="dist must be an instance of Distribution"):
-        st_lib.ObservedStochasticTensor(tfd.Normal, 1.0)
+        st_lib.ObservedStochasticTensor(tf.constant(1.0), 1.0)
     with pytest.raises(TypeError, match="loss_fn must be callable"):
         st_lib.StochasticTensor(dist, loss_fn="score_function")
     with pytest.raises(TypeError, match="dist_value_type must be a Distribution Value Type"):
@@ -446,3 +448,319 @@ def test_each_symbol_warns_once_at_the_call_site():
     ]:
         with pytest.warns(BayesflowDeprecationWarning, match=f"stochastic_tensor.{symbol}"):
             call()
+
+
+# ---------------------------------------------------------------- TF 0.11 forms
+
+# family -> (distribution class, its keyword arguments for a location tensor and scale 2)
+CLASS_FORMS = {
+    "tfp": (tfd.Normal, lambda loc: {"loc": loc, "scale": 2.0}),
+    "legacy-1.0-keywords": (legacy_dist.Normal, lambda loc: {"mu": loc, "sigma": 2.0}),
+    "v1": (v1d.Normal, lambda loc: {"loc": loc, "scale": 2.0}),
+}
+
+
+@pytest.mark.parametrize("family", sorted(CLASS_FORMS))
+def test_class_form_builds_dist_cls_of_dist_args(regime, family):
+    cls, make_args = CLASS_FORMS[family]
+
+    def fn():
+        loc = tf.constant([0.5, -1.0])
+        with tf.GradientTape() as tape:
+            tape.watch(loc)
+            args = make_args(loc)
+            sample = st_lib.StochasticTensor(cls, **args)
+            mean = st_lib.StochasticTensor(cls, dist_value_type=st_lib.MeanValue(), **args)
+            total = tf.reduce_sum(sample)
+        assert isinstance(sample.distribution, cls) and sample.dtype == tf.float32
+        assert sample.input_dict.keys() == args.keys()
+        assert all(sample.input_dict[key] is args[key] for key in args)
+        assert sample.loss(1.0) is None  # reparameterized: pathwise gradient, no score term
+        return mean.value(), tape.gradient(total, loc), sample.distribution.stddev()
+
+    mean, grad, stddev = regime.run(fn)
+    np.testing.assert_array_equal(mean, [0.5, -1.0])
+    np.testing.assert_array_equal(grad, [1.0, 1.0])
+    np.testing.assert_array_equal(stddev, [2.0, 2.0])
+
+
+def _bernoulli_log_prob(x, p):
+    return x * np.log(p) + (1.0 - x) * np.log1p(-p)
+
+
+def test_class_form_of_a_discrete_distribution_scores(regime):
+    probs = np.array([0.2, 0.7], np.float32)
+
+    def fn():
+        p = tf.constant(probs)
+        with tf.GradientTape() as tape:
+            tape.watch(p)
+            # TF 1.0 keyword `p` through the TF 0.11 class form.
+            mask = st_lib.StochasticTensor(legacy_dist.Bernoulli, p=p, dtype=tf.float32)
+            total = tf.reduce_sum(mask)
+        return mask.value(), tape.gradient(total, p), mask.loss(tf.constant([3.0, 5.0]))
+
+    value, grad, loss = regime.run(fn)
+    assert grad is None  # the sample is stop-gradiented
+    np.testing.assert_allclose(loss, _bernoulli_log_prob(value, probs) * [3.0, 5.0], rtol=1e-6)
+
+
+class _RecordingInputs(st_lib.SampleValue):
+    def __init__(self):
+        super().__init__()
+        self.declared = []
+
+    def declare_inputs(self, stochastic_tensor, inputs_dict):
+        self.declared.append((stochastic_tensor, inputs_dict))
+
+
+def test_class_form_name_scope_and_declared_inputs():
+    with tf.Graph().as_default():
+        recording = _RecordingInputs()
+        named = st_lib.StochasticTensor(tfd.Normal, dist_value_type=recording, loc=0.0, scale=1.0)
+        unnamed = st_lib.StochasticTensor(tfd.Normal, name=None, loc=0.0, scale=1.0)
+        instance_unnamed = st_lib.StochasticTensor(tfd.Normal(0.0, 1.0), name=None)
+        # Legacy: the TF 0.11 form defaults its scope even for name=None; the 0.12 form does not.
+        assert (named.name, unnamed.name, instance_unnamed.name) == (
+            "StochasticTensor/", "StochasticTensor_1/", ""
+        )
+        assert named.value().name.startswith("StochasticTensor/")
+        assert recording.declared == [(named, {"loc": 0.0, "scale": 1.0})]
+        assert tf.compat.v1.get_collection(COLLECTION) == [named, unnamed, instance_unnamed]
+
+
+def test_clone_uses_new_arguments_default_loss_fn_and_current_value_type(regime):
+    def fn():
+        original = st_lib.StochasticTensor(
+            legacy_dist.Bernoulli, dist_value_type=st_lib.MeanValue(), loss_fn=None,
+            logits=0.0, dtype=tf.float32,
+        )
+        with st_lib.value_type(st_lib.MeanValue()):
+            as_mean = original.clone(probs=tf.constant([0.25, 0.5]), dtype=tf.float32)
+        as_sample = original.clone(name="again", probs=tf.constant([0.25, 0.5]), dtype=tf.float32)
+        assert type(as_mean) is st_lib.StochasticTensor
+        assert isinstance(as_mean.value_type, st_lib.MeanValue)
+        assert isinstance(as_sample.value_type, st_lib.SampleValue)
+        assert set(as_sample.input_dict) == {"probs", "dtype"}
+        assert original.loss(1.0) is None
+        # The default loss_fn (score_function), not the original's None.
+        return as_mean.value(), as_sample.value(), as_sample.loss(tf.constant([2.0, 2.0]))
+
+    mean, sample, loss = regime.run(fn)
+    np.testing.assert_array_equal(mean, [0.25, 0.5])
+    np.testing.assert_allclose(loss, _bernoulli_log_prob(sample, np.array([0.25, 0.5])) * 2.0,
+                               rtol=1e-6)
+
+
+def test_observed_class_form(regime):
+    def fn():
+        observed = st_lib.ObservedStochasticTensor(
+            legacy_dist.Normal, tf.ones([4, 2]), mu=tf.zeros([2]), sigma=1.0
+        )
+        assert observed.loss(1.0) is None and set(observed.input_dict) == {"mu", "sigma"}
+        return observed.value(), observed.distribution.loc
+
+    value, loc = regime.run(fn)
+    np.testing.assert_array_equal(value, np.ones((4, 2)))
+    np.testing.assert_array_equal(loc, [0.0, 0.0])
+
+
+def test_class_form_errors():
+    dist = tfd.Normal(0.0, 1.0)
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['mu', 'sigma'\].*class"):
+        st_lib.StochasticTensor(dist, mu=0.0, sigma=1.0)
+    with pytest.raises(TypeError, match=r"ObservedStochasticTensor got unexpected .*\['loc'\]"):
+        st_lib.ObservedStochasticTensor(dist, 0.0, loc=1.0)
+    for not_a_distribution_class in (dict, st_lib.StochasticTensor):
+        with pytest.raises(TypeError, match="dist must be an instance of Distribution, or"):
+            st_lib.StochasticTensor(not_a_distribution_class, loc=0.0)
+    with pytest.raises(TypeError, match="scale"):
+        st_lib.StochasticTensor(tfd.Normal, loc=0.0)  # the class's own argument error
+    instance_form = st_lib.StochasticTensor(dist)
+    with pytest.raises(AttributeError, match="input_dict exists only .* distribution class"):
+        instance_form.input_dict  # noqa: B018
+    with pytest.raises(TypeError, match="clone.. needs a StochasticTensor built from a"):
+        instance_form.clone(loc=1.0, scale=1.0)
+    assert _current_or_none() is None
+
+
+# `<Name>Tensor` classes
+
+
+def test_wrappers(regime):
+    def fn():
+        mu = tf.constant([1.0, -2.0])
+        with st_lib.value_type(st_lib.MeanValue()):
+            normal = st_lib.NormalTensor(mu=mu, sigma=1.0)
+        softplus = st_lib.NormalWithSoftplusSigmaTensor(mu=mu, sigma=tf.constant([-1.0, 2.0]))
+        mask = st_lib.BernoulliTensor(
+            name="mask", logits=tf.constant([0.0, 1.0]), dtype=tf.float32, loss_fn=None
+        )
+        assert isinstance(normal, st_lib.StochasticTensor)
+        assert type(normal).__name__ == "NormalTensor"
+        assert normal.input_dict["mu"] is mu and normal.input_dict["sigma"] == 1.0
+        assert mask.loss(1.0) is None
+        return normal.value(), softplus.distribution.stddev(), mask.value()
+
+    mean, stddev, mask = regime.run(fn)
+    np.testing.assert_array_equal(mean, [1.0, -2.0])
+    np.testing.assert_allclose(stddev, np.log1p(np.exp([-1.0, 2.0])), rtol=1e-6)
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+
+
+def test_a_wrapper_for_every_distribution_class():
+    classes = {
+        name for name in legacy_dist.__all__
+        if isinstance(getattr(legacy_dist, name), type)
+        and issubclass(getattr(legacy_dist, name), tfd.Distribution)
+    } - {"Distribution"}
+    assert {"Normal", "Bernoulli", "NormalWithSoftplusSigma", "MultivariateNormalCholesky"} <= (
+        classes
+    )
+    listed = dir(st_lib)
+    for name in classes:
+        wrapper = getattr(st_lib, f"{name}Tensor")
+        assert issubclass(wrapper, st_lib.StochasticTensor) and f"{name}Tensor" in listed
+        assert wrapper.__module__ == st_lib.__name__ and wrapper.__qualname__ == f"{name}Tensor"
+    assert st_lib.NormalTensor is st_lib.NormalTensor  # created once
+    from tf_contrib_bayesflow.stochastic_tensor import StudentTTensor  # noqa: E402
+
+    assert StudentTTensor is st_lib.StudentTTensor
+    # Created on access, so not in __all__ (a star import stays the documented surface).
+    assert "NormalTensor" not in st_lib.__all__
+    for missing in ("DistributionTensor", "FooTensor", "Normal"):
+        with pytest.raises(AttributeError, match=f"has no attribute '{missing}'"):
+            getattr(st_lib, missing)
+
+
+# SampleValue(n=...) and SampleAndReshapeValue
+
+
+@pytest.mark.parametrize("n", [1, 3, "tensor"])
+def test_sample_value_n_keyword_is_the_shape(regime, n):
+    expected = (3, 2) if n == "tensor" else (n, 2)
+
+    def fn():
+        count = tf.constant(3) if n == "tensor" else n
+        dist = tfd.Normal(tf.zeros([2]), 1.0)
+        by_n = st_lib.StochasticTensor(dist, dist_value_type=st_lib.SampleValue(n=count))
+        by_shape = st_lib.StochasticTensor(dist, dist_value_type=st_lib.SampleValue(count))
+        assert by_n.value_type.shape is count and by_n.shape == by_shape.shape == expected
+        return by_n.value()
+
+    assert regime.run(fn).shape == expected
+
+
+def test_sample_value_n_errors():
+    with pytest.raises(TypeError, match="both shape=2 and the TF 0.11 keyword n=3"):
+        st_lib.SampleValue(2, n=3)
+    for bad in (1.5, True, "2", tf.constant(2.0)):
+        with pytest.raises(TypeError, match="n must be"):
+            st_lib.SampleValue(n=bad)
+        with pytest.raises(TypeError, match="n must be"):
+            st_lib.SampleAndReshapeValue(bad)
+    with pytest.raises(ValueError, match="n must be >= 0, got -1"):
+        st_lib.SampleValue(n=-1)
+    with pytest.raises(ValueError, match="n must be >= 0, got -2"):
+        st_lib.SampleAndReshapeValue(n=-2)
+
+
+@pytest.mark.parametrize("n, expected", [(1, (2, 3)), (3, (6, 3)), ("tensor", (6, 3))])
+def test_sample_and_reshape_value_merges_the_sample_dimension(regime, n, expected):
+    loc = np.arange(6, dtype=np.float32).reshape(2, 3)
+
+    def fn():
+        count = tf.constant(3) if n == "tensor" else n
+        dist = tfd.Deterministic(loc)
+        merged = st_lib.StochasticTensor(dist, dist_value_type=st_lib.SampleAndReshapeValue(count))
+        if n != "tensor":
+            assert merged.shape == expected  # static shape kept
+        with st_lib.value_type(st_lib.SampleAndReshapeValue(n=2)):
+            in_block = st_lib.StochasticTensor(dist)
+        return merged.value(), in_block.value()
+
+    merged, in_block = regime.run(fn)
+    # Draw-major order: the n copies of the (2, 3) batch stacked along the first dimension.
+    np.testing.assert_array_equal(merged, np.tile(loc, (expected[0] // 2, 1)))
+    np.testing.assert_array_equal(in_block, np.tile(loc, (2, 1)))
+
+
+def test_sample_and_reshape_value_gradients_and_score(regime):
+    probs = np.array([[0.2, 0.6, 0.9]], np.float32)  # batch (1, 3): draws merge into the 1
+
+    def fn():
+        loc, p = tf.constant(0.5), tf.constant(probs)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([loc, p])
+            normal = st_lib.StochasticTensor(
+                tfd.Normal(loc, 1.0), dist_value_type=st_lib.SampleAndReshapeValue(4)
+            )
+            stopped = st_lib.StochasticTensor(
+                tfd.Normal(loc, 1.0),
+                dist_value_type=st_lib.SampleAndReshapeValue(4, stop_gradient=True),
+            )
+            mask = st_lib.StochasticTensor(
+                tfd.Bernoulli(probs=p, dtype=tf.float32),
+                dist_value_type=st_lib.SampleAndReshapeValue(2),
+            )
+            sums = [tf.reduce_sum(x) for x in (normal, stopped, mask)]
+        grads = [tape.gradient(total, source) for total, source in zip(sums, (loc, loc, p))]
+        assert normal.loss(1.0) is None
+        # n == 1 (the default) is one plain draw: no leading dimension, even for a scalar batch.
+        single = st_lib.StochasticTensor(
+            tfd.Normal(loc, 1.0), dist_value_type=st_lib.SampleAndReshapeValue()
+        )
+        assert single.shape == () and single.value_type.n == 1
+        losses = tf.constant([1.0, 2.0, 3.0, 4.0])
+        return (grads, stopped.value(), stopped.loss(losses), mask.value(),
+                mask.loss(tf.constant([[1.0], [-1.0]])))
+
+    (normal_grad, stopped_grad, mask_grad), stopped, stopped_loss, mask, mask_loss = regime.run(fn)
+    assert normal_grad == 4.0 and stopped_grad is None and mask_grad is None
+    assert stopped.shape == (4,) and mask.shape == (2, 3)
+    normal_log_prob = -0.5 * (stopped - 0.5) ** 2 - 0.5 * np.log(2 * np.pi)
+    np.testing.assert_allclose(stopped_loss, normal_log_prob * [1.0, 2.0, 3.0, 4.0], rtol=1e-5)
+    np.testing.assert_allclose(
+        mask_loss, _bernoulli_log_prob(mask, probs) * [[1.0], [-1.0]], rtol=1e-5
+    )
+
+
+def test_sample_and_reshape_value_that_log_prob_cannot_score_raises():
+    # Batch (2,): 3 draws merge into a (6,) value, which log_prob cannot line up with (2,).
+    mask = st_lib.StochasticTensor(
+        tfd.Bernoulli(logits=[0.0, 1.0]), dist_value_type=st_lib.SampleAndReshapeValue(3)
+    )
+    assert mask.shape == (6,)
+    with pytest.raises(ValueError, match=r"does not line up .*Use SampleValue\(n\)"):
+        mask.loss(tf.ones([6]))
+    with pytest.raises(ValueError, match="does not line up"):
+        mask._score_log_prob()
+    reparameterized = st_lib.StochasticTensor(
+        tfd.Normal([0.0, 1.0], 1.0), dist_value_type=st_lib.SampleAndReshapeValue(3)
+    )
+    assert reparameterized.loss(tf.ones([6])) is None  # no score term needed, nothing to check
+
+
+@pytest.mark.usefixtures("fresh_deprecations")
+def test_each_tf_0_11_form_warns_once_with_its_modern_spelling():
+    forms = [
+        (lambda: st_lib.StochasticTensor(tfd.Normal, loc=0.0, scale=1.0),
+         r"StochasticTensor\(dist_cls, \*\*dist_args\).*"
+         r"write StochasticTensor\(dist_cls\(\*\*dist_args\)\)"),
+        (lambda: st_lib.NormalTensor(loc=0.0, scale=1.0),
+         r"NormalTensor \(TF 0.11 form\).*write StochasticTensor\(Normal\(\*\*dist_args\)\)"),
+        (lambda: st_lib.SampleValue(n=2), r"SampleValue\(n=...\).*write SampleValue\(n\)"),
+        (lambda: st_lib.SampleAndReshapeValue(2),
+         r"SampleAndReshapeValue .*write SampleValue\(n\)"),
+        (lambda: st_lib.ObservedStochasticTensor(tfd.Normal, 0.0, loc=0.0, scale=1.0),
+         r"write ObservedStochasticTensor\(dist_cls\(\*\*dist_args\), value\)"),
+    ]
+    for make, message in forms:
+        with pytest.warns(BayesflowDeprecationWarning) as rec:
+            make()
+        ours = [w for w in rec if re.search(message, str(w.message))]
+        assert len(ours) == 1, [str(w.message) for w in rec]
+        assert ours[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            make()  # second use: silent

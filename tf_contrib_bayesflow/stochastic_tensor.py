@@ -13,15 +13,22 @@ Registration (the legacy `STOCHASTIC_TENSOR_COLLECTION`): in graph mode into the
 collection; inside `tf.function` into the graph being traced; in eager mode into no graph
 collection, only a weak registry that forgets a stochastic tensor when it is garbage-collected
 (see `_internal/registry.py`).
+
+The pre-0.12 (TF 0.11) forms are accepted too, each warning once with its 0.12+ spelling:
+`StochasticTensor(dist_cls, **dist_args)` (a distribution class plus its keyword arguments, with
+`input_dict` and `clone`), `SampleValue(n=...)`, `SampleAndReshapeValue(n)`, and the generated
+`<Name>Tensor` classes (`NormalTensor(loc=..., scale=...)`, ...), one for every distribution class
+of `tf_contrib_bayesflow.distributions`, created on first access.
 """
 import abc
 import contextlib
 import threading
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 import numpy as np
 import tensorflow as tf
 
+from tf_contrib_bayesflow import distributions as legacy_distributions
 from tf_contrib_bayesflow import stochastic_gradient_estimators
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions
@@ -32,6 +39,7 @@ __all__ = [
     "BaseStochasticTensor",
     "MeanValue",
     "ObservedStochasticTensor",
+    "SampleAndReshapeValue",
     "SampleValue",
     "StochasticTensor",
     "get_current_value_type",
@@ -41,6 +49,14 @@ __all__ = [
 STOCHASTIC_TENSOR_COLLECTION = "_stochastic_tensor_collection_"
 
 _NEAREST_IN_TFP = None  # TFP has no stochastic tensors; see migration_guide/stochastic_tensor.md
+
+
+def _warn_pre_0_12(form: str, in_tfp: str, spelling: str) -> None:
+    """Warns once, at the user's line, that `form` is a TF 0.11 spelling; names the 0.12+ one."""
+    deprecation.warn_from_user_code(
+        f"stochastic_tensor.{form} (TF 0.11 form)",
+        f"{in_tfp}; with this package, write {spelling}",
+    )
 
 
 class BaseStochasticTensor(metaclass=abc.ABCMeta):
@@ -167,6 +183,23 @@ class MeanValue(_StochasticValueType):
     def __repr__(self) -> str:
         return f"MeanValue(stop_gradient={self._stop_gradient})"
 
+    def _draw(self, dist: Any) -> tf.Tensor:
+        return dist.mean()
+
+
+def _check_n(n: Any) -> None:
+    """`n` of the TF 0.11 value types: a non-negative Python int or an integer tensor."""
+    if tf.is_tensor(n):
+        if not n.dtype.is_integer:
+            raise TypeError(f"n must be an integer, got a {n.dtype.name} tensor: {n!r}")
+        return
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(
+            f"n must be a Python int or an integer tensor, got {type(n).__name__}: {n!r}"
+        )
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+
 
 class SampleValue(_StochasticValueType):
     """Value type: the stochastic tensor's value is `dist.sample(shape)`.
@@ -174,12 +207,24 @@ class SampleValue(_StochasticValueType):
     `shape=()` draws one sample with no extra dimension; an int `k` adds a leading dimension of
     size `k` (so `SampleValue(1)` has shape `[1] + batch + event`); a tuple or an int32 tensor is
     a sample shape.
+
+    The TF 0.11 keyword `n` (`SampleValue(n=k)`: `k` draws, always with the leading dimension) is
+    the same as `shape=k`; it warns once and may not be combined with `shape`.
     """
 
-    def __init__(self, shape: Any = (), stop_gradient: bool = False):
+    def __init__(self, shape: Any = (), stop_gradient: bool = False, *, n: Any = None):
         deprecation.warn_once(
             "stochastic_tensor.SampleValue", "tfd.Distribution.sample (tfp.layers.DistributionLambda)"
         )
+        if n is not None:
+            _warn_pre_0_12("SampleValue(n=...)", "tfd.Distribution.sample(n)", "SampleValue(n)")
+            if not (isinstance(shape, tuple) and shape == ()):
+                raise TypeError(
+                    f"SampleValue got both shape={shape!r} and the TF 0.11 keyword n={n!r}; "
+                    "pass only shape (SampleValue(n) is SampleValue(shape=n))."
+                )
+            _check_n(n)
+            shape = n
         self._shape = shape
         self._stop_gradient = stop_gradient
 
@@ -193,6 +238,72 @@ class SampleValue(_StochasticValueType):
 
     def __repr__(self) -> str:
         return f"SampleValue(shape={self._shape!r}, stop_gradient={self._stop_gradient})"
+
+    def _draw(self, dist: Any) -> tf.Tensor:
+        return dist.sample(self._shape)
+
+
+def _merge_first_two_dims(samples: tf.Tensor) -> tf.Tensor:
+    """`[n, d0, d1, ...] -> [n * d0, d1, ...]` (a rank-1 tensor is unchanged), static shape kept."""
+    merged = tf.reshape(samples, tf.concat([[-1], tf.shape(samples)[2:]], axis=0))
+    if samples.shape.rank is not None:
+        merged.set_shape(
+            tf.TensorShape([samples.shape[:2].num_elements()]).concatenate(samples.shape[2:])
+        )
+    return merged
+
+
+class SampleAndReshapeValue(_StochasticValueType):
+    """TF 0.11 value type: `n` draws with the sample dimension merged into the next one.
+
+    ```none
+    n == 1:  value = dist.sample()                         shape batch + event
+    else:    value = reshape(dist.sample(n), [-1] + s[2:])  s = [n] + batch + event,
+                                                            so shape [n * s[1]] + s[2:]
+    ```
+
+    The merged value stands for a larger batch (usually the first batch dimension). A
+    score-function term needs `log_prob(value)`, which lines up with the distribution only when
+    the merged dimension is not a batch dimension of size > 1; `loss` raises `ValueError`
+    otherwise (legacy failed there too, inside TensorFlow).
+
+    Args:
+      n: number of draws, a non-negative Python int or an integer tensor. Default 1.
+      stop_gradient: whether the value is wrapped in `stop_gradient`. Default False.
+
+    Raises:
+      TypeError: `n` is not an integer. ValueError: `n` is negative.
+    """
+
+    def __init__(self, n: Any = 1, stop_gradient: bool = False):
+        _warn_pre_0_12(
+            "SampleAndReshapeValue",
+            "tfd.Distribution.sample(n) and tf.reshape",
+            "SampleValue(n) and merge the first two dimensions with tf.reshape",
+        )
+        _check_n(n)
+        self._n = n
+        self._stop_gradient = stop_gradient
+
+    @property
+    def n(self) -> Any:
+        return self._n
+
+    @property
+    def stop_gradient(self) -> bool:
+        return self._stop_gradient
+
+    def __repr__(self) -> str:
+        return f"SampleAndReshapeValue(n={self._n!r}, stop_gradient={self._stop_gradient})"
+
+    def _draw(self, dist: Any) -> tf.Tensor:
+        if not tf.is_tensor(self._n) and self._n == 1:
+            return dist.sample()
+        return _merge_first_two_dims(dist.sample(self._n))
+
+
+_VALUE_TYPES = (MeanValue, SampleValue, SampleAndReshapeValue)
+_SAMPLE_VALUE_TYPES = (SampleValue, SampleAndReshapeValue)
 
 
 def _default_value_type() -> SampleValue:
@@ -281,6 +392,46 @@ def get_current_value_type() -> _StochasticValueType:
 # ---------------------------------------------------------------------------- stochastic tensors
 
 
+def _is_distribution_class(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, distributions.DISTRIBUTION_TYPES)
+
+
+def _check_distribution_class(dist_cls: Any) -> None:
+    if not _is_distribution_class(dist_cls):
+        raise TypeError(
+            "dist must be an instance of Distribution, or (TF 0.11 form) a Distribution "
+            f"subclass followed by its keyword arguments; got the class {dist_cls!r}"
+        )
+
+
+def _check_no_dist_args(owner: str, dist: Any, dist_args: Dict[str, Any]) -> None:
+    if dist_args:
+        raise TypeError(
+            f"{owner} got unexpected keyword arguments {sorted(dist_args)}: distribution "
+            "arguments are accepted only after a distribution class (TF 0.11 form, "
+            f"{owner}(Normal, ..., loc=..., scale=...)), not after an instance "
+            f"({type(dist).__name__})."
+        )
+
+
+def _resolve_value_type(dist_value_type: Optional[_StochasticValueType]) -> _StochasticValueType:
+    """The explicit value type, else the current block's, else `SampleValue()`."""
+    if dist_value_type is not None:
+        # Entering the block validates the type and runs the push/pop hooks, as legacy.
+        with _value_type_block(dist_value_type):
+            value_type_ = _current_value_type()
+    else:
+        try:
+            value_type_ = _current_value_type()
+        except NoValueTypeSetError:
+            # TF 0.11 defaulted to SampleAndReshapeValue(), whose value (n == 1: `sample()`)
+            # is the same as SampleValue()'s.
+            value_type_ = _default_value_type()
+    if not isinstance(value_type_, _VALUE_TYPES):
+        raise TypeError(f"Unrecognized Distribution Value Type: {value_type_!r}")
+    return value_type_
+
+
 class StochasticTensor(BaseStochasticTensor):
     """A distribution together with one value drawn from it, usable as that value.
 
@@ -293,18 +444,31 @@ class StochasticTensor(BaseStochasticTensor):
                                         or loss_fn=None)
     ```
 
+    TF 0.11 form: `StochasticTensor(dist_cls, name=None, dist_value_type=None, loss_fn=...,
+    **dist_args)` builds `dist_cls(**dist_args)` inside the tensor's name scope (default
+    'StochasticTensor' even for `name=None`), calls the value type's `declare_inputs(self,
+    dist_args)`, and gives the tensor `input_dict` and `clone`. With the distribution classes of
+    `tf_contrib_bayesflow.distributions`, the TF 1.0 keywords (`mu=`, `sigma=`, `p=`) work.
+
     Args:
-      dist: a `tfp.distributions` or `tf.compat.v1.distributions` distribution instance.
+      dist: a `tfp.distributions` or `tf.compat.v1.distributions` distribution instance; or
+        (TF 0.11 form) a distribution class, built from `dist_args`.
       name: name scope; `.name` is the (made-unique) scope string. Default 'StochasticTensor'.
-      dist_value_type: `MeanValue` or `SampleValue`. Default: the current `value_type` block's,
-        else `SampleValue()`.
+      dist_value_type: `MeanValue`, `SampleValue` or `SampleAndReshapeValue`. Default: the
+        current `value_type` block's, else `SampleValue()`.
       loss_fn: callable `(st, value, loss) -> surrogate term`, or None for no term. Default
         `stochastic_gradient_estimators.score_function`.
+      **dist_args: TF 0.11 form only: the keyword arguments of `dist`, the class.
 
     Raises:
-      TypeError: `dist` is not a distribution, `dist_value_type` is not a value type (or an
-        unknown one), `loss_fn` is neither None nor callable.
+      TypeError: `dist` is neither a distribution nor a distribution class, `dist_args` come
+        with an instance, `dist_value_type` is not a value type (or an unknown one), `loss_fn`
+        is neither None nor callable.
     """
+
+    # Set by the TF 0.11 form only.
+    _dist_cls: Optional[type] = None
+    _dist_args: Optional[Dict[str, Any]] = None
 
     def __init__(
         self,
@@ -312,37 +476,55 @@ class StochasticTensor(BaseStochasticTensor):
         name: Optional[str] = "StochasticTensor",
         dist_value_type: Optional[_StochasticValueType] = None,
         loss_fn: Optional[Callable] = stochastic_gradient_estimators.score_function,
+        **dist_args: Any,
     ):
-        deprecation.warn_once("stochastic_tensor.StochasticTensor", _NEAREST_IN_TFP)
+        deprecation.warn_from_user_code("stochastic_tensor.StochasticTensor", _NEAREST_IN_TFP)
+        if isinstance(dist, type):
+            _check_distribution_class(dist)
+            _warn_pre_0_12(
+                "StochasticTensor(dist_cls, **dist_args)",
+                "distribution instances",
+                "StochasticTensor(dist_cls(**dist_args))",
+            )
+            self._build(dist, dist_args, name, dist_value_type, loss_fn)
+            return
         distributions.check_distribution(dist, "dist")
-        if dist_value_type is not None:
-            # Entering the block validates the type and runs the push/pop hooks, as legacy.
-            with _value_type_block(dist_value_type):
-                self._value_type = _current_value_type()
-        else:
-            try:
-                self._value_type = _current_value_type()
-            except NoValueTypeSetError:
-                self._value_type = _default_value_type()
-        if not isinstance(self._value_type, (MeanValue, SampleValue)):
-            raise TypeError(f"Unrecognized Distribution Value Type: {self._value_type!r}")
+        _check_no_dist_args("StochasticTensor", dist, dist_args)
+        self._build(dist, None, name, dist_value_type, loss_fn)
+
+    def _build(
+        self,
+        dist: Any,
+        dist_args: Optional[Dict[str, Any]],
+        name: Optional[str],
+        dist_value_type: Optional[_StochasticValueType],
+        loss_fn: Optional[Callable],
+    ) -> None:
+        """Builds the tensor from a distribution instance, or from a class when `dist_args` is
+        a dict (TF 0.11 form)."""
+        self._value_type = _resolve_value_type(dist_value_type)
         if loss_fn is not None and not callable(loss_fn):
             raise TypeError(
                 f"loss_fn must be callable (or None), got {type(loss_fn).__name__}: {loss_fn!r}"
             )
         self._loss_fn = loss_fn
-        self._dist = dist
-        with tf.compat.v1.name_scope(name) as scope:
+        from_class = dist_args is not None
+        # Legacy: the TF 0.11 form's scope defaulted to 'StochasticTensor' even for name=None;
+        # the instance form's name=None is the root scope.
+        scope_args = (name, "StochasticTensor") if from_class else (name,)
+        with tf.compat.v1.name_scope(*scope_args) as scope:
             self._name = scope
+            if from_class:
+                self._dist_cls, self._dist_args = dist, dist_args
+                dist = dist(**dist_args)
+                self._value_type.declare_inputs(self, dist_args)
+            self._dist = dist
             self._value = self._create_value()
         super().__init__()
 
     def _create_value(self) -> tf.Tensor:
         vt, dist = self._value_type, self._dist
-        if isinstance(vt, MeanValue):
-            value = dist.mean()
-        else:
-            value = dist.sample(vt.shape)
+        value = vt._draw(dist)
         if vt.stop_gradient:
             return tf.stop_gradient(value)
         if isinstance(vt, MeanValue) or distributions.is_reparameterized(dist):
@@ -357,6 +539,32 @@ class StochasticTensor(BaseStochasticTensor):
     @property
     def distribution(self) -> Any:
         return self._dist
+
+    @property
+    def input_dict(self) -> Dict[str, Any]:
+        """TF 0.11 form only: the keyword arguments the distribution class was called with."""
+        if self._dist_args is None:
+            raise AttributeError(
+                "input_dict exists only for a StochasticTensor built from a distribution class "
+                "(TF 0.11 form); read .distribution.parameters instead"
+            )
+        return self._dist_args
+
+    def clone(self, name: Optional[str] = None, **dist_args: Any) -> "StochasticTensor":
+        """TF 0.11 form only: a new `StochasticTensor(dist_cls, name=name, **dist_args)`.
+
+        It uses the same distribution class with the new `dist_args` only, the default
+        `loss_fn` and the value type of the current context (not this tensor's).
+
+        Raises:
+          TypeError: this tensor was built from a distribution instance.
+        """
+        if self._dist_cls is None:
+            raise TypeError(
+                "clone() needs a StochasticTensor built from a distribution class (TF 0.11 "
+                "form); build StochasticTensor(new_distribution) instead"
+            )
+        return StochasticTensor(self._dist_cls, name=name, **dist_args)
 
     @property
     def name(self) -> str:
@@ -389,7 +597,34 @@ class StochasticTensor(BaseStochasticTensor):
         vt = self._value_type
         if distributions.is_reparameterized(self._dist) and not vt.stop_gradient:
             return False
-        return vt.stop_gradient or isinstance(vt, SampleValue)
+        return vt.stop_gradient or isinstance(vt, _SAMPLE_VALUE_TYPES)
+
+    def _check_scorable(self) -> None:
+        """Raises unless `log_prob(value)` lines up with the distribution's batch and event.
+
+        Only a `SampleAndReshapeValue` value can fail: its draws are merged into the first
+        dimension of the batch (or event).
+        """
+        if not isinstance(self._value_type, SampleAndReshapeValue):
+            return
+        dist, shape = self._dist, self._value.shape
+        batch, event = dist.batch_shape, dist.event_shape
+        if None in (shape.rank, batch.rank, event.rank):
+            return
+        split = shape.rank - event.rank
+        lines_up = split >= 0 and shape[split:].is_compatible_with(event)
+        if lines_up:
+            try:
+                tf.broadcast_static_shape(shape[:split], batch)
+            except ValueError:
+                lines_up = False
+        if not lines_up:
+            raise ValueError(
+                f"{self._value_type!r} merged its draws into the first dimension of batch "
+                f"shape {batch} + event shape {event}, so log_prob of the value (shape {shape}) "
+                "does not line up with the distribution and gives no score-function term "
+                "(legacy failed here too). Use SampleValue(n), or loss_fn=None."
+            )
 
     def loss(self, final_loss: Any, name: str = "Loss") -> Optional[tf.Tensor]:
         """`loss_fn(self, value, final_loss)`, or None when this tensor needs no score term.
@@ -398,9 +633,14 @@ class StochasticTensor(BaseStochasticTensor):
           final_loss: the stop-gradiented downstream loss (a tensor or a list; passed through
             unconverted).
           name: name scope inside this tensor's scope. Default 'Loss'.
+
+        Raises:
+          ValueError: a `SampleAndReshapeValue` value whose `log_prob` does not line up with
+            the distribution's batch shape.
         """
         if not self._charges_score():
             return None
+        self._check_scorable()
         with tf.compat.v1.name_scope(self._name):
             with tf.compat.v1.name_scope(name):
                 return self._loss_fn(self, self._value, final_loss)
@@ -408,6 +648,7 @@ class StochasticTensor(BaseStochasticTensor):
     def _score_log_prob(self) -> Optional[tf.Tensor]:
         if not self._charges_score():
             return None
+        self._check_scorable()
         with tf.compat.v1.name_scope(self._name):
             return self._dist.log_prob(self._value)
 
@@ -442,22 +683,42 @@ class ObservedStochasticTensor(StochasticTensor):
     The observation may have extra leading (sample) dimensions; its trailing dimensions must be
     compatible with `batch_shape + event_shape` of `dist`, and its dtype must equal `dist.dtype`.
 
+    TF 0.11 form: `ObservedStochasticTensor(dist_cls, value, name=None, **dist_args)` builds
+    `dist_cls(**dist_args)` inside the tensor's name scope.
+
     Args:
-      dist: a distribution instance.
+      dist: a distribution instance, or (TF 0.11 form) a distribution class.
       value: the observed value (converted to a tensor, then wrapped in `tf.identity`).
       name: name scope. Default 'ObservedStochasticTensor'.
+      **dist_args: TF 0.11 form only: the keyword arguments of `dist`, the class.
 
     Raises:
-      TypeError: `dist` is not a distribution.
+      TypeError: `dist` is neither a distribution nor a distribution class, or `dist_args` come
+        with an instance.
       ValueError: `value` has a smaller rank, incompatible trailing dimensions, or another dtype.
     """
 
-    def __init__(self, dist: Any, value: Any, name: Optional[str] = None):
-        deprecation.warn_once("stochastic_tensor.ObservedStochasticTensor", _NEAREST_IN_TFP)
-        distributions.check_distribution(dist, "dist")
-        self._dist = dist
+    def __init__(self, dist: Any, value: Any, name: Optional[str] = None, **dist_args: Any):
+        deprecation.warn_from_user_code(
+            "stochastic_tensor.ObservedStochasticTensor", _NEAREST_IN_TFP
+        )
+        from_class = isinstance(dist, type)
+        if from_class:
+            _check_distribution_class(dist)
+            _warn_pre_0_12(
+                "ObservedStochasticTensor(dist_cls, value, **dist_args)",
+                "distribution instances",
+                "ObservedStochasticTensor(dist_cls(**dist_args), value)",
+            )
+        else:
+            distributions.check_distribution(dist, "dist")
+            _check_no_dist_args("ObservedStochasticTensor", dist, dist_args)
         with tf.compat.v1.name_scope(name, "ObservedStochasticTensor") as scope:
             self._name = scope
+            if from_class:
+                self._dist_cls, self._dist_args = dist, dist_args
+                dist = dist(**dist_args)
+            self._dist = dist
             value = tf.convert_to_tensor(value, name="value")
             _check_observed_shape(value.shape, dist.batch_shape.concatenate(dist.event_shape))
             if value.dtype != dist.dtype:
@@ -482,3 +743,66 @@ class ObservedStochasticTensor(StochasticTensor):
 
     def _charges_score(self) -> bool:
         return False
+
+
+# ---------------------------------------------------------------- TF 0.11 `<Name>Tensor` classes
+
+_WRAPPER_SUFFIX = "Tensor"
+_wrappers: Dict[str, type] = {}
+
+
+def _wrapped_distribution_classes() -> Dict[str, type]:
+    """`<Name>Tensor` -> `<Name>`, for every distribution class of our `distributions`."""
+    classes = {}
+    for name in legacy_distributions.__all__:
+        cls = getattr(legacy_distributions, name)
+        if _is_distribution_class(cls) and cls is not legacy_distributions.Distribution:
+            classes[f"{name}{_WRAPPER_SUFFIX}"] = cls
+    return classes
+
+
+def _make_wrapper(wrapper_name: str, dist_cls: type) -> type:
+    dist_name = dist_cls.__name__
+    score_function = stochastic_gradient_estimators.score_function
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        dist_value_type: Optional[_StochasticValueType] = None,
+        loss_fn: Optional[Callable] = score_function,
+        **dist_args: Any,
+    ):
+        _warn_pre_0_12(
+            wrapper_name, "distribution instances", f"StochasticTensor({dist_name}(**dist_args))"
+        )
+        self._build(dist_cls, dist_args, name, dist_value_type, loss_fn)
+
+    __init__.__qualname__ = f"{wrapper_name}.__init__"
+    return type(
+        wrapper_name,
+        (StochasticTensor,),
+        {
+            "__init__": __init__,
+            "__module__": __name__,
+            "__qualname__": wrapper_name,
+            "__doc__": (
+                f"TF 0.11 `{wrapper_name}(name=None, dist_value_type=None, loss_fn=score_function,"
+                f" **dist_args)`: `StochasticTensor(distributions.{dist_name}, ...)`.\n\n"
+                f"A `StochasticTensor` whose distribution is `{dist_name}(**dist_args)` (legacy "
+                "keywords accepted), built inside its name scope; see `StochasticTensor`."
+            ),
+        },
+    )
+
+
+def __getattr__(attribute: str) -> type:
+    """Creates the TF 0.11 `<Name>Tensor` class on first access (one class per name)."""
+    dist_cls = _wrapped_distribution_classes().get(attribute)
+    if dist_cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
+    # setdefault: two threads racing here still end up sharing one class.
+    return _wrappers.setdefault(attribute, _make_wrapper(attribute, dist_cls))
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_wrapped_distribution_classes()))
