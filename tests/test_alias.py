@@ -155,12 +155,6 @@ def test_contrib_distributions_slim_and_layers(host):
     assert contrib.layers.fully_connected is tf_slim.layers.fully_connected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alias gap: tf.contrib.layers is tf_slim.layers.layers (tf_slim rebinds its `layers` "
-    "attribute), which lacks the initializers, regularizers and optimize_loss of the package "
-    "sys.modules['tf_slim.layers']",
-)
 @pytest.mark.usefixtures("installed")
 def test_contrib_layers_is_the_whole_tf_slim_layers_package():
     pytest.importorskip("tf_slim")
@@ -236,3 +230,12 @@ def test_existing_contrib_attributes_and_modules_are_kept(monkeypatch, host):
     assert vars(users_contrib) == before
     assert sys.modules[f"{PREFIX}.python.ops.entropy_impl"] is users_module
     assert not hasattr(tf.compat.v1 if host == "tensorflow" else tf, "contrib")
+
+
+@pytest.mark.usefixtures("installed")
+def test_compat_v1_import_paths_resolve_too():
+    from tensorflow.compat.v1.contrib import bayesflow  # noqa: E402
+    from tensorflow.compat.v1.contrib.bayesflow.python.ops import monte_carlo_impl  # noqa: E402
+
+    assert bayesflow is tf.contrib.bayesflow
+    assert monte_carlo_impl is tf_contrib_bayesflow.monte_carlo

@@ -72,6 +72,9 @@ def test_alias_resolves_every_legacy_path():
 
 
 def test_install_is_idempotent_and_uninstall_restores_tensorflow():
+    # A first install imports optional packages (tf-slim) for real; those may stay imported.
+    tf_contrib_bayesflow.install()
+    tf_contrib_bayesflow.uninstall()
     before = set(sys.modules)
     tf_contrib_bayesflow.install()
     contrib = tf.contrib
@@ -134,10 +137,12 @@ def test_demo_runs_and_prints_estimates():
 @pytest.mark.usefixtures("installed")
 def test_alias_points_contrib_slim_and_layers_to_tf_slim():
     tf_slim = pytest.importorskip("tf_slim")
-    assert tf.contrib.slim is tf_slim and tf.compat.v1.contrib.layers is tf_slim.layers
+    assert tf.contrib.slim is tf_slim
+    assert tf.compat.v1.contrib.layers is sys.modules["tf_slim.layers"]
     from tensorflow.contrib import layers  # noqa: E402
 
     assert layers.fully_connected is tf_slim.layers.fully_connected
+    assert callable(layers.xavier_initializer) and callable(layers.l2_regularizer)
     import tensorflow.contrib as contrib  # noqa: E402
 
     assert contrib is tf.contrib

@@ -241,7 +241,8 @@ def _plain_reference(problem):
     m = lw.max(0)
     shifted = m - lw
     terms = np.exp(-shifted) * f
-    with np.errstate(over="ignore"):
+    # Columns whose scale overflows (inf * 0 = NaN there) are never compared, see the caller.
+    with np.errstate(over="ignore", invalid="ignore"):
         scale = np.exp(m - np.log(n))
         reference = scale * terms.sum(0)
         bound = _EPS64 * scale * np.sum(np.abs(terms) * (shifted + n + np.abs(m) + 4), axis=0)

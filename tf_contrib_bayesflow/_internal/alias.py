@@ -66,7 +66,9 @@ def _contrib_children() -> dict:
     if importlib.util.find_spec("tf_slim") is not None:
         slim = importlib.import_module("tf_slim")
         children["slim"] = {"tensorflow.contrib.slim": slim}
-        children["layers"] = {"tensorflow.contrib.layers": slim.layers}
+        # tf_slim.layers (the package), not slim.layers (its layers.py module): the package is
+        # what tf.contrib.layers was, with initializers, regularizers and optimize_loss.
+        children["layers"] = {"tensorflow.contrib.layers": importlib.import_module("tf_slim.layers")}
     return children
 
 
@@ -102,6 +104,11 @@ def install() -> None:
                     _set(existing, name, module)
         # `import tensorflow.contrib` must give the same object as `tf.contrib`.
         tree["tensorflow.contrib"] = tf.contrib
+        # The same paths under tensorflow.compat.v1, as `import tensorflow.compat.v1.contrib...`.
+        tree.update({
+            "tensorflow.compat.v1." + name[len("tensorflow."):]: module
+            for name, module in list(tree.items())
+        })
         for name, module in tree.items():
             if name not in sys.modules:
                 sys.modules[name] = module
