@@ -276,6 +276,57 @@ def test_function_creates_variables_on_its_first_trace_only():
     assert len(traced) == traces + 1 and len(created) == 2
 
 
+def test_eager_reuse_of_a_function_variable_name_is_a_clear_error():
+    getter = sv.make_stochastic_variable_getter(SoftplusScale)
+    scope = _unique("shared")
+
+    @tf.function
+    def build():
+        return tf.identity(_scoped(getter, lambda: tf.compat.v1.get_variable("w", [2]), scope))
+
+    build()
+    # TensorFlow's own error here is "AttributeError: Tensor.op is undefined ...".
+    with pytest.raises(ValueError, match=f"Variable {scope}/w_loc already exists.*tf.function"):
+        _scoped(getter, lambda: tf.compat.v1.get_variable("w", [2]), scope)
+
+
+_FRESH_PROCESS_SCRIPT = """
+import warnings
+warnings.simplefilter("ignore")
+import tensorflow as tf
+from tf_contrib_bayesflow import stochastic_variables, variational_inference
+
+getter = stochastic_variables.make_stochastic_variable_getter(
+    None, param_initializers={"loc": [0.0, 1.0], "scale": [1.0, 2.0]},
+    prior=lambda shape, dtype: __import__("tensorflow_probability").distributions.Normal(
+        tf.zeros(shape, dtype), 1.0))
+traces = []
+
+@tf.function
+def step(shift):
+    with tf.compat.v1.variable_scope("layer", custom_getter=getter):
+        w = tf.compat.v1.get_variable("w")
+    traces.append(w)
+    return variational_inference.elbo(tf.reduce_sum(tf.identity(w) + shift))
+
+step(0.0), step(0.0), step(tf.zeros(2))
+assert len(traces) >= 2, traces  # re-traced, and the variables came back by name
+print("FRESH-OK")
+"""
+
+
+def test_function_retraces_in_a_fresh_process():
+    # In a fresh process TensorFlow's plain get_variable fails on the re-trace that follows a
+    # variable-creating trace; once any eager variable scope was used it does not. A
+    # subprocess gives the fresh state that this test process no longer has.
+    result = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS_SCRIPT], capture_output=True, text=True,
+        timeout=300, cwd=pathlib.Path(__file__).parents[1],
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""},
+    )
+    assert result.returncode == 0 and "FRESH-OK" in result.stdout, result.stderr[-3000:]
+
+
 # ---------------------------------------------------------------- errors
 
 
@@ -325,6 +376,22 @@ def test_errors_while_building():
         with st_lib.value_type(st_lib.SampleValue(draws)):
             with pytest.raises(ValueError, match="fully defined"):
                 _scoped(callable_prior, lambda: tf.compat.v1.get_variable("u", [2]))
+
+
+def test_tensor_initializers_inside_a_function_are_a_clear_error():
+    getter = sv.make_stochastic_variable_getter(
+        SoftplusScale, param_initializers={"loc": tf.zeros([2]), "scale": tf.ones([2])}
+    )
+    scope = _unique("tensor_init")
+
+    @tf.function
+    def build():
+        return tf.identity(_scoped(getter, lambda: tf.compat.v1.get_variable("w"), scope))
+
+    with pytest.raises(TypeError, match=r"param_initializers\['loc'\] is a Tensor"):
+        build()
+    # Eagerly (TensorFlow allows tensor initial values there) the same getter works.
+    assert _scoped(getter, lambda: tf.compat.v1.get_variable("w"), scope).value().shape == (2,)
 
 
 @pytest.mark.usefixtures("fresh_deprecations")

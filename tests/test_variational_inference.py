@@ -19,7 +19,7 @@ tfd = tfp.distributions
 Forms = vi.ELBOForms
 ALL_FORMS = [Forms.default, Forms.analytic_kl, Forms.analytic_entropy, Forms.sample]
 
-# Discovery walks a graph: tf.function and v1 graph mode. Eager tests pass the mapping or a callable.
+# Discovery walks a graph (tf.function, v1 graph mode); eager tests pass a mapping or a callable.
 WALK_REGIMES = pytest.mark.parametrize("regime", ["function", "graph"], indirect=True)
 
 
@@ -351,6 +351,9 @@ def test_graph_collection_holds_legacy_pairs():
         (pair,) = tf.compat.v1.get_collection(vi.VI_PRIORS)
         assert pair == (q, prior) and isinstance(pair, tuple)
         assert dict(tf.compat.v1.get_collection(vi.VI_PRIORS)) == {q: prior}
+        assert vi.elbo(tfd.Normal(q, 1.0).log_prob(0.0)).op.name.startswith("ELBO/")
+        joint = vi.elbo_with_log_joint(tf.identity(q), name="bound")
+        assert joint.op.name.startswith("bound/")
     assert vi.VI_PRIORS == "__vi_priors__"
     assert vi.ELBOForms is entropy.ELBOForms
 
@@ -557,7 +560,8 @@ def test_maximising_the_elbo_recovers_the_exact_posterior(regime):
     # q = N(m, exp(w)^2), n draws per step, plain SGD, Polyak-Ruppert average of the last K
     # iterates. The averaged iterate has covariance H^-1 S H^-1 / K (H: Hessian of -ELBO in
     # (m, w); S: covariance of the one-step gradient noise), both closed form at the optimum:
-    #   noise of dm = -(N/s^2) t mean(eps),  noise of dw = t (N/s^2) mean((x̄ - m) eps - t (eps^2 - 1))
+    #   noise of dm = -(N/s^2) t mean(eps)
+    #   noise of dw = t (N/s^2) mean((mean(x) - m) eps - t (eps^2 - 1))
     #   H = diag(N/s^2 + 1/s0^2, 2 t^2 (N/s^2 + 1/s0^2)).
     # The O(step) bias of constant-step SGD is < 0.3 standard errors for these steps (checked by
     # simulating this recursion with NumPy over 300 seeds).
@@ -600,6 +604,35 @@ def test_maximising_the_elbo_recovers_the_exact_posterior(regime):
     assert abs(DATA.mean() - POST_MEAN) > 4 * 4 * std[0]
 
 
+def test_tfp_counterparts_from_the_migration_guide(regime):
+    # The guide's TFP spellings: the analytic form is `ll(z) - tfd.kl_divergence(q, p)` at the
+    # same z, and tfp.vi.monte_carlo_variational_loss is the *negative* sample-form ELBO.
+    m, t, n = 1.5, 0.5, 20000
+
+    def fn():
+        q = tfd.Normal(tf.constant(m, tf.float64), tf.constant(t, tf.float64))
+        prior = tfd.Normal(tf.constant(0.0, tf.float64), PRIOR_SCALE)
+
+        def log_likelihood(z):
+            z = tf.expand_dims(z, -1)
+            return tf.reduce_sum(tfd.Normal(z, tf.constant(NOISE, tf.float64)).log_prob(DATA), -1)
+
+        loss = tfp.vi.monte_carlo_variational_loss(
+            lambda z: log_likelihood(z) + prior.log_prob(z), q, sample_size=n, seed=(1, 2)
+        )
+        z = st_lib.StochasticTensor(q, dist_value_type=st_lib.SampleValue(n))
+        ll = log_likelihood(tf.convert_to_tensor(z))
+        bound = vi.elbo(ll, {z: prior}, form=Forms.analytic_kl)
+        return loss, bound, ll - tfd.kl_divergence(q, prior)
+
+    loss, bound, by_hand = regime.run(fn)
+    np.testing.assert_array_equal(bound, by_hand)
+    b_ll, c_ll = DATA.sum() / NOISE**2, -N / (2 * NOISE**2)
+    c_sample = c_ll - 1 / (2 * PRIOR_SCALE**2) + 1 / (2 * t**2)
+    std = np.sqrt(_quadratic_variance(b_ll - m / t**2, c_sample, m, t))
+    helpers.assert_within(-loss, _closed_form_elbo(m, t), helpers.mc_tolerance(std, n))
+
+
 # ---------------------------------------------------------------- warnings
 
 
@@ -609,7 +642,9 @@ def test_each_public_function_warns_once_naming_its_replacement():
     prior = tfd.Normal(0.0, 1.0)
     ll = tfd.Normal(q, 1.0).log_prob(0.0)
     calls = {
-        "variational_inference.register_prior": (lambda: vi.register_prior(q, prior), "no equivalent"),
+        "variational_inference.register_prior": (
+            lambda: vi.register_prior(q, prior), "no equivalent"
+        ),
         "variational_inference.elbo": (lambda: vi.elbo(ll, {q: prior}), "kl_divergence"),
         "variational_inference.elbo_with_log_joint": (
             lambda: vi.elbo_with_log_joint(ll, [q]), "monte_carlo_variational_loss"

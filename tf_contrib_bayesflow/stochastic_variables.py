@@ -17,11 +17,12 @@ Regimes (the getter works wherever TensorFlow's `get_variable` does):
 
 * `tf.compat.v1` graph mode: exactly legacy.
 * inside `tf.function`: the variables are created when the function is first traced (TF's rule
-  for variables in functions); every call draws a new sample.
+  for variables in functions); later traces get them back by name (the parameters are requested
+  with `reuse=AUTO_REUSE` there); every call draws a new sample.
 * eager: TensorFlow's `get_variable` creates a new variable on every call unless a variable
-  store is active, so wrap the model in `tf.compat.v1.make_template` (or a Keras layer under
-  `tf.compat.v1.keras.utils.track_tf1_style_variables`): the variables are then created once and
-  each call returns a new `StochasticTensor` with a fresh draw.
+  store is active, so wrap the model in `tf.compat.v1.make_template`: the variables are then
+  created once and each call returns a new `StochasticTensor` with a fresh draw. `elbo` cannot
+  walk eager tensors: pass it the `{stochastic tensor: prior}` mapping.
 
 See migration_guide/stochastic_variables.md.
 """
@@ -58,7 +59,9 @@ def _check_arguments(
             "dist_cls must be a distribution class (or None for NormalWithSoftplusScale), got "
             f"{type(dist_cls).__name__}: {dist_cls!r}"
         )
-    for arg_name, value in (("dist_kwargs", dist_kwargs), ("param_initializers", param_initializers)):
+    for arg_name, value in (
+        ("dist_kwargs", dist_kwargs), ("param_initializers", param_initializers)
+    ):
         if value is not None and not isinstance(value, collections.abc.Mapping):
             raise TypeError(
                 f"{arg_name} must be None or a dict, got {type(value).__name__}: {value!r}"
@@ -92,6 +95,14 @@ def _create_parameters(
     parameters = {}
     for index, param in enumerate(names):
         initializer = param_initializers.get(param)
+        if tf.inside_function() and isinstance(initializer, (tf.Tensor, tf.Variable)):
+            # Departure: TensorFlow would fail deep inside variable creation ("Tensor.op is
+            # undefined").
+            raise TypeError(
+                f"param_initializers[{param!r}] is a Tensor, which cannot initialize a variable "
+                "created inside tf.function; pass a NumPy array, a Python number or list, or a "
+                "callable initializer"
+            )
         if initializer is None and index == 0:
             # Legacy: only the first parameter visited falls back to the initializer given to
             # get_variable. Departure: legacy visited a set (an order that changed between
@@ -101,10 +112,33 @@ def _create_parameters(
         param_shape = (
             param_shapes.get(param) if initializer is None or callable(initializer) else None
         )
-        parameters[param] = getter(
-            f"{name}_{param}", shape=param_shape, initializer=initializer, **kwargs
+        parameters[param] = _call_getter(
+            getter, f"{name}_{param}", param_shape, initializer, kwargs
         )
     return parameters
+
+
+def _call_getter(
+    getter: Callable, name: str, shape: Any, initializer: Any, kwargs: Dict[str, Any]
+) -> Any:
+    if tf.inside_function():
+        # Departure (tf.function only): TensorFlow traces a function again after a trace that
+        # created variables, and the later trace must get them back by name. Whether plain
+        # get_variable allows that depended on the process's earlier variable-scope use (a
+        # fresh process failed); reusing by name, as TF 2 eager scopes do, always works.
+        kwargs = dict(kwargs, reuse=tf.compat.v1.AUTO_REUSE)
+    try:
+        return getter(name, shape=shape, initializer=initializer, **kwargs)
+    except AttributeError as error:
+        if "Tensor.op is undefined" not in str(error):
+            raise
+        # Departure: TensorFlow's own (obscure) report of a name clash between an eager
+        # get_variable and a variable a tf.function created under the same name.
+        raise ValueError(
+            f"Variable {name} already exists: it was created inside a tf.function, and "
+            "TensorFlow cannot share it with eager get_variable calls. Use another scope "
+            "name, or build the model in one regime."
+        ) from error
 
 
 def _resolved_prior(prior: Any, value: tf.Tensor) -> Any:
@@ -195,11 +229,13 @@ def get_stochastic_variable(
       A `StochasticTensor` over `dist_cls(**dist_kwargs, **parameters)`.
 
     Raises:
-      TypeError: `dist_cls` not callable; `dist_kwargs` or `param_initializers` not a dict;
-        `prior` neither a distribution nor a callable, or a callable returning something else.
+      TypeError: `dist_cls` not callable; `dist_kwargs` or `param_initializers` not a dict, or
+        a tensor initializer inside `tf.function`; `prior` neither a distribution nor a
+        callable, or a callable returning something else.
       AttributeError: `shape` given and `dist_cls` has no `param_static_shapes`.
-      ValueError: a callable prior and a value shape that is not fully defined; TensorFlow's
-        errors for missing shapes.
+      ValueError: a callable prior and a value shape that is not fully defined; an eager
+        request of a variable name a `tf.function` created; TensorFlow's errors for existing
+        variables or missing shapes.
     """
     return _get_stochastic_variable(
         getter, name, shape=shape, dist_cls=dist_cls, dist_kwargs=dist_kwargs,

@@ -1,4 +1,4 @@
-"""Evidence lower bounds over stochastic tensors: the legacy `tf.contrib.bayesflow.variational_inference`.
+"""Evidence lower bounds: the legacy `tf.contrib.bayesflow.variational_inference` module.
 
 Legacy VI code wraps each variational distribution `q` in a `StochasticTensor`, registers a prior
 for it (`register_prior`), builds the log likelihood from the stochastic tensors' values, and asks
@@ -119,6 +119,7 @@ def _register_prior(variational: Any, prior: Any) -> None:
             f"{type(prior).__name__}: {prior!r}"
         )
     if tf.executing_eagerly():
+        # Departure (eager only): no graph collection, a weak registry owned by `variational`.
         registry.register(VI_PRIORS, _EagerPrior(variational, prior), owner=variational)
     else:
         graph = tf.compat.v1.get_default_graph()
@@ -174,6 +175,7 @@ def _discover(model: Any, require_prior: bool) -> dict:
             "variational_with_prior= (elbo) or variational= (elbo_with_log_joint) explicitly, "
             "or a zero-argument callable building the tensor."
         )
+    # Departure: construction order (legacy: set order, so an unspecified summation order).
     upstream = stochastic_graph._upstream_stochastic_nodes([model])[model]
     if not upstream:
         # Departure: legacy built this message (and the next) as an uninterpolated tuple.
@@ -196,7 +198,7 @@ def _discover(model: Any, require_prior: bool) -> dict:
 def _find_variational_and_priors(
     model: Any, variational_with_prior: Optional[Mapping[Any, Any]], require_prior: bool = True
 ) -> dict:
-    """`{stochastic tensor: prior or None}`: the explicit mapping, or those found upstream of `model`.
+    """`{stochastic tensor: prior or None}`, given explicitly or found upstream of `model`.
 
     With `variational_with_prior` None, the registered stochastic tensors upstream of `model`
     (legacy quirk kept: `ObservedStochasticTensor`s too) are paired with their registered priors,
@@ -292,7 +294,9 @@ def _is_builder(value: Any) -> bool:
     )
 
 
-def _with_graph_of(build: Callable[[], Any], compute: Callable[[tf.Tensor], tf.Tensor]) -> tf.Tensor:
+def _with_graph_of(
+    build: Callable[[], Any], compute: Callable[[tf.Tensor], tf.Tensor]
+) -> tf.Tensor:
     """`compute(build())`; in eager mode traced as TF1 graph code and run once (as surrogate_loss).
 
     Every graph traced with the same global seed would replay the same random stream, so each
@@ -322,6 +326,7 @@ def _elbo_of(
     with tf.name_scope(name or "ELBO"):
         model = tf.convert_to_tensor(log_likelihood, name="log_likelihood")
         if variational_with_prior is None and not graph_walk.is_graph_tensor(model):
+            # Departure (eager only): there is no graph to walk; see the module docstring.
             raise RuntimeError(
                 _eager_help(
                     "elbo", "variational_with_prior", " ({q_st: prior, ...})", "log likelihood"
@@ -363,8 +368,8 @@ def elbo(
     likelihood and their registered priors are found by walking the graph (graph mode and
     `tf.function`). Eager tensors have no graph: pass `variational_with_prior`, or a
     zero-argument callable building the log likelihood (traced on each call into a fresh graph
-    with `tf.compat.v1.wrap_function`, as TF1 graph code, and run once); otherwise this raises
-    `RuntimeError`.
+    with `tf.compat.v1.wrap_function`, as TF1 graph code, and run once; it must not create
+    variables, which would not outlive the trace); otherwise this raises `RuntimeError`.
 
     Args:
       log_likelihood: `log p(x | z)` evaluated at the stochastic tensors' values, or a
