@@ -9,6 +9,8 @@ from tf_contrib_bayesflow import monte_carlo
 from tf_contrib_bayesflow import stochastic_gradient_estimators
 from tf_contrib_bayesflow import stochastic_graph
 from tf_contrib_bayesflow import stochastic_tensor
+from tf_contrib_bayesflow import stochastic_variables
+from tf_contrib_bayesflow import variational_inference
 from tf_contrib_bayesflow._internal.alias import install, uninstall
 from tf_contrib_bayesflow._internal.deprecation import BayesflowDeprecationWarning
 
@@ -23,5 +25,7 @@ __all__ = [
     "stochastic_gradient_estimators",
     "stochastic_graph",
     "stochastic_tensor",
+    "stochastic_variables",
+    "variational_inference",
     "uninstall",
 ]

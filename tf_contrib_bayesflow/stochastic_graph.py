@@ -34,6 +34,7 @@ import tensorflow as tf
 from tf_contrib_bayesflow import stochastic_tensor as st_lib
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import graph_walk
+from tf_contrib_bayesflow._internal import tracing
 
 __all__ = ["surrogate_loss"]
 
@@ -212,11 +213,8 @@ def _surrogate_loss(
         return _add_n_or_sum(terms)
 
 
-def _built_losses(build: Callable[[], Any]) -> Any:
-    losses = build()
-    if isinstance(losses, list):
-        return losses
-    if isinstance(losses, tuple):
+def _as_loss_list(losses: Any) -> list:
+    if isinstance(losses, (list, tuple)):
         return list(losses)
     raise TypeError(
         "the callable passed as sample_losses must return a list or tuple of Tensors, got "
@@ -228,21 +226,9 @@ def _surrogate_loss_of_builder(
     build: Callable[[], Any], stochastic_tensors: Any, name: Optional[str], dice: bool
 ) -> tf.Tensor:
     _check_stochastic_tensors(stochastic_tensors)
-    if not tf.executing_eagerly():
-        return _surrogate_loss(_built_losses(build), stochastic_tensors, name, dice)
-    # The callable is traced like TF1 graph code into a fresh graph on every call (so it sees
-    # the current Python state, as eager code does) and that graph is run once:
-    # tf.compat.v1.wrap_function, which, unlike tf.function, neither converts Python control
-    # flow nor warns about repeated tracing. Every graph traced with the same global seed would
-    # replay the same random stream, i.e. draw the same samples at every step; a graph seed
-    # taken from the eager random stream keeps the draws reproducible and different per call.
-    graph_seed = int(tf.random.uniform([], 0, 2**31 - 1, dtype=tf.int64))
-
-    def traced():
-        tf.random.set_seed(graph_seed)
-        return _surrogate_loss(_built_losses(build), stochastic_tensors, name, dice)
-
-    return tf.compat.v1.wrap_function(traced, signature=[])()
+    return tracing.compute_in_graph(
+        build, lambda losses: _surrogate_loss(_as_loss_list(losses), stochastic_tensors, name, dice)
+    )
 
 
 @deprecation.legacy("stochastic_graph.surrogate_loss", None)

@@ -38,6 +38,7 @@ from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions
 from tf_contrib_bayesflow._internal import graph_walk
 from tf_contrib_bayesflow._internal import registry
+from tf_contrib_bayesflow._internal import tracing
 from tf_contrib_bayesflow._internal.elbo_forms import ELBOForms
 
 __all__ = [
@@ -294,26 +295,6 @@ def _is_builder(value: Any) -> bool:
     )
 
 
-def _with_graph_of(
-    build: Callable[[], Any], compute: Callable[[tf.Tensor], tf.Tensor]
-) -> tf.Tensor:
-    """`compute(build())`; in eager mode traced as TF1 graph code and run once (as surrogate_loss).
-
-    Every graph traced with the same global seed would replay the same random stream, so each
-    call seeds its graph from the eager random stream: draws differ per call and stay
-    reproducible after `tf.random.set_seed`.
-    """
-    if not tf.executing_eagerly():
-        return compute(build())
-    graph_seed = int(tf.random.uniform([], 0, 2**31 - 1, dtype=tf.int64))
-
-    def traced():
-        tf.random.set_seed(graph_seed)
-        return compute(build())
-
-    return tf.compat.v1.wrap_function(traced, signature=[])()
-
-
 def _eager_help(function: str, argument: str, example: str, what: str) -> str:
     return _EAGER_HELP.format(function=function, argument=argument, example=example, what=what)
 
@@ -395,7 +376,7 @@ def elbo(
     """
     form = ELBOForms.default if form is None else form
     if _is_builder(log_likelihood):
-        return _with_graph_of(
+        return tracing.compute_in_graph(
             log_likelihood,
             lambda built: _elbo_of(built, variational_with_prior, keep_batch_dim, form, name),
         )
@@ -478,7 +459,7 @@ def elbo_with_log_joint(
         )
     variational = _variational_dict(variational)
     if _is_builder(log_joint):
-        return _with_graph_of(
+        return tracing.compute_in_graph(
             log_joint,
             lambda built: _elbo_with_log_joint_of(built, variational, keep_batch_dim, form, name),
         )

@@ -14,6 +14,8 @@ LEGACY_MODULES = (
     "stochastic_gradient_estimators",
     "stochastic_graph",
     "stochastic_tensor",
+    "stochastic_variables",
+    "variational_inference",
 )
 
 _lock = threading.Lock()
