@@ -45,12 +45,17 @@ def reset() -> None:
 
 
 def legacy(symbol: str, replacement: Optional[str]) -> Callable[[_T], _T]:
-    """Decorates a legacy function so its first call warns, at the caller's line."""
+    """Decorates a legacy function so its first call warns, at the caller's line.
+
+    The caller is the first frame outside this package, TFP, TF and `decorator`: the line that
+    calls the function directly, or the user's line whose call reached it through the package
+    (a default `loss_fn`) or TensorFlow (`tf.function`'s autograph, `tf.nest.map_structure`).
+    """
 
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            warn_once(symbol, replacement)
+            warn_from_user_code(symbol, replacement)
             return fn(*args, **kwargs)
 
         return wrapper
