@@ -405,13 +405,6 @@ def test_a_legacy_function_called_through_tensorflow_warns_at_the_users_line():
     assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inside tf.function, autograph converts the package's functions and calls them "
-    "through TensorFlow frames, so the fixed stack level of the warning lands in TensorFlow's "
-    "autograph/operators/control_flow.py (reported; fix: emit at the frame found by climbing, "
-    "skipping autograph-generated files)",
-)
 @pytest.mark.usefixtures("fresh_deprecations")
 def test_legacy_calls_inside_tf_function_warn_in_the_callers_file():
     @tf.function

@@ -19,10 +19,17 @@ class BayesflowDeprecationWarning(DeprecationWarning):
     """
 
 
-def warn_once(symbol: str, replacement: Optional[str], stacklevel: int = 3) -> None:
-    """Emits the deprecation warning for `symbol` unless this process already did."""
+def warn_once(symbol: str, replacement: Optional[str]) -> None:
+    """Emits the deprecation warning for `symbol` unless this process already did.
+
+    It is attributed to the first frame of user code above the caller (see `_user_frame`).
+    """
     if symbol in _warned:  # the common case, without taking the lock
         return
+    _emit(symbol, replacement, _user_frame(sys._getframe(1)))
+
+
+def _emit(symbol: str, replacement: Optional[str], frame: Any) -> None:
     with _lock:
         if symbol in _warned:
             return
@@ -31,10 +38,17 @@ def warn_once(symbol: str, replacement: Optional[str], stacklevel: int = 3) -> N
         advice = f"In TensorFlow Probability, use {replacement}."
     else:
         advice = "TensorFlow Probability has no equivalent; keep using tf_contrib_bayesflow."
-    warnings.warn(
+    # At an explicit frame rather than a stack level: inside tf.function, autograph calls the
+    # package through a varying number of TensorFlow frames.
+    module_globals = frame.f_globals
+    warnings.warn_explicit(
         f"{symbol} is legacy tf.contrib API. {advice}",
         BayesflowDeprecationWarning,
-        stacklevel=stacklevel,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=module_globals.get("__name__", "<unknown>"),
+        registry=module_globals.setdefault("__warningregistry__", {}),
+        # No module_globals: its loader lookup fails for code run as `python -m package`.
     )
 
 
@@ -75,13 +89,27 @@ def top_module(frame: Any) -> str:
     return frame.f_globals.get("__name__", "").split(".")[0]
 
 
+def _user_frame(frame: Any) -> Any:
+    """`frame` or the first frame above it outside this package, TFP, TF and `decorator`, and
+    outside autograph's generated copies of functions (inside `tf.function` that is the line that
+    called the function)."""
+    while frame.f_back is not None and (
+        top_module(frame) in _LIBRARY_MODULES
+        or "__autograph_generated_file" in frame.f_code.co_filename
+    ):
+        frame = frame.f_back
+    return frame
+
+
 def warn_from_user_code(symbol: str, replacement: Optional[str], from_package_too: bool = True) -> None:
-    """Warns once for `symbol`, at the first frame outside this package, TFP, TF and `decorator`.
+    """Warns once for `symbol`, at the first frame of user code (see `_user_frame`).
 
     For legacy spellings reached through TFP's machinery (constructors, properties). With
     `from_package_too=False` nothing is emitted when the direct caller of the function that
     calls this one is part of this package: the package reading an alias is not user code using it.
     """
+    if symbol in _warned:
+        return
     frame = sys._getframe(1)
     if not from_package_too:
         caller = frame.f_back
@@ -89,9 +117,4 @@ def warn_from_user_code(symbol: str, replacement: Optional[str], from_package_to
             caller = caller.f_back
         if caller is not None and top_module(caller) == _PACKAGE:
             return
-    depth = 1
-    while frame.f_back is not None and top_module(frame) in _LIBRARY_MODULES:
-        frame = frame.f_back
-        depth += 1
-    # Level 1 is warn_once's own line, 2 is this function, 2 + depth the frame found.
-    warn_once(symbol, replacement, stacklevel=2 + depth)
+    _emit(symbol, replacement, _user_frame(frame))
