@@ -237,7 +237,7 @@ def _scalar_check(x: tf.Tensor, arg_name: str) -> Any:
 def _check_static_scalar(value: Any, arg_name: str) -> None:
     """What is known of a `renyi_alpha` argument before any op is built: a real value and rank."""
     checks.check_real(value, arg_name)
-    rank = checks.static_rank(value)
+    rank = checks.static_shape(value).rank
     if rank is not None and rank != 0:
         raise ValueError(f"{arg_name} must be scalar, got rank {rank}: {value!r}")
 

@@ -40,13 +40,13 @@ def dtype_kind(value: Any) -> Optional[str]:
     return None if array is None else array.dtype.kind
 
 
-def static_rank(value: Any) -> Optional[int]:
-    """The rank of `value` as a tensor, when known without building an op."""
+def static_shape(value: Any) -> tf.TensorShape:
+    """The shape of `value` as a tensor, as far as it is known without building an op."""
     shape = getattr(value, "shape", None)
     if isinstance(shape, tf.TensorShape):
-        return shape.rank
+        return shape
     array = numpy_value(value)
-    return None if array is None else array.ndim
+    return tf.TensorShape(None if array is None else array.shape)
 
 
 def floating_dtype(dist: Any) -> Optional[tf.DType]:
@@ -95,12 +95,12 @@ def check_same_dtype(tensor: tf.Tensor, dtype: tf.DType, arg_name: str, referenc
         )
 
 
-def check_sample_axis(values: tf.Tensor, arg_name: str) -> None:
-    """Raises `ValueError` naming `arg_name` when the static shape has no axis 0 or 0 samples on it.
+def check_sample_axis(values: Any, arg_name: str) -> None:
+    """Raises `ValueError` naming `arg_name` when `values` statically has no (or an empty) axis 0.
 
     A mean over no samples is NaN (and a max -inf), so an empty sample axis is an error.
     """
-    shape = values.shape
+    shape = static_shape(values)
     if shape.rank == 0:
         raise ValueError(
             f"{arg_name} must have a sample axis 0 (rank >= 1), got a scalar: {values!r}"
@@ -113,7 +113,7 @@ def check_sample_axis(values: tf.Tensor, arg_name: str) -> None:
 
 
 def check_broadcastable(tensors: Sequence[tf.Tensor], arg_name: str) -> None:
-    """Raises `ValueError` naming `arg_name` when the static shapes of `tensors` cannot broadcast."""
+    """Raises `ValueError` naming `arg_name` when the static shapes of `tensors` do not broadcast."""
     shape = tf.TensorShape([])
     try:
         for tensor in tensors:

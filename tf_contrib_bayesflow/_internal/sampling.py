@@ -43,21 +43,19 @@ def get_samples(
         dtype = checks.floating_dtype(dist) if match_dtype else None
         # Departure: legacy passed any `z` on; a scalar or empty one gave a TF shape error or a
         # NaN mean, and one of another dtype a TF error deep inside `log_prob`.
-        z = tf.convert_to_tensor(z, dtype_hint=dtype, name="z")
         checks.check_sample_axis(z, "z")
+        z = tf.convert_to_tensor(z, dtype_hint=dtype, name="z")
         if dtype is not None:
             checks.check_same_dtype(z, dtype, "z", dist_name)
         return z
 
 
 def sample_mean(values: Any, arg_name: str = "values") -> tf.Tensor:
-    values = tf.convert_to_tensor(values, name="values")
     checks.check_sample_axis(values, arg_name)
     return tf.reduce_mean(values, axis=0)
 
 
 def sample_max(values: Any, arg_name: str = "values") -> tf.Tensor:
-    values = tf.convert_to_tensor(values, name="values")
     checks.check_sample_axis(values, arg_name)
     return tf.reduce_max(values, axis=0)
 
@@ -67,8 +65,9 @@ def logspace_mean(log_values: Any, arg_name: str = "log_values") -> tf.Tensor:
 
     Gradients are the softmax weights along axis 0; the centring constant carries none.
     """
-    log_values = tf.convert_to_tensor(log_values, name="log_values")
     checks.check_floating(log_values, arg_name)
+    checks.check_sample_axis(log_values, arg_name)
+    log_values = tf.convert_to_tensor(log_values, name="log_values")
     centre = sample_max(log_values, arg_name)
     # Departure: legacy centred on the raw maximum, so an all -inf (or any +inf) column gave
     # NaN; centring such columns on 0 gives the exact -inf / +inf instead, as tf.reduce_logsumexp
