@@ -669,6 +669,7 @@ def kl(dist_a: Any, dist_b: Any, allow_nan: bool = False, name: Optional[str] = 
     Raises:
       NotImplementedError: no KL is registered for the pair.
     """
+    # Departure: TFP's kl_divergence reports a non-distribution as "No KL registered" for its type.
     dist_util.check_distribution(dist_a, "dist_a")
     dist_util.check_distribution(dist_b, "dist_b")
     # Legacy: the NaN check is on unless asked off, unlike kl_divergence's default.

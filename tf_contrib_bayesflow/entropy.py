@@ -30,7 +30,10 @@ def _resolve_entropy_form(form: Any) -> Any:
     if form is None:
         return ELBOForms.default
     if not any(form is allowed for allowed in _ENTROPY_FORMS):
-        raise ValueError(f"ELBOForm not handled by this function: {form}")
+        raise ValueError(
+            f"ELBOForm not handled by this function: {form!r} (form must be None or "
+            "ELBOForms.default, ELBOForms.analytic_entropy or ELBOForms.sample)"
+        )
     return form
 
 
@@ -83,9 +86,9 @@ def entropy_shannon(
 
     Raises:
       ValueError: `n` given with `form=analytic_entropy`; `analytic_kl` or a non-`ELBOForms`
-        form; not exactly one of `n` and `z` when estimating.
+        form; not exactly one of `n` and `z` when estimating, or a `z` with no samples.
       NotImplementedError: `form=analytic_entropy` and `p` has no analytic entropy.
-      TypeError: `p` is not a distribution.
+      TypeError: `p` is not a distribution; a `z` of another dtype when estimating.
     """
     if n is not None and form is ELBOForms.analytic_entropy:
         raise ValueError("If form == ELBOForms.analytic_entropy, n must be None.")
@@ -134,9 +137,11 @@ def elbo_ratio(
       The estimate, shape `q.batch_shape` (the broadcast of `H[q]` and `log_p(z)` without axis 0).
 
     Raises:
-      ValueError: not exactly one of `n` and `z`; `analytic_kl` or a non-`ELBOForms` form.
+      ValueError: not exactly one of `n` and `z`; `analytic_kl` or a non-`ELBOForms` form;
+        a `z` with no samples.
       NotImplementedError: `form=analytic_entropy` and `q` has no analytic entropy.
-      TypeError: `log_p` not callable, `q` not a distribution.
+      TypeError: `log_p` not callable, `q` not a distribution; `z` or `log_p(z)` of another
+        dtype than `q`.
     """
     distributions.check_callable(log_p, "log_p")
     distributions.check_distribution(q, "q")

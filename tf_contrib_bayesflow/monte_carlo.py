@@ -57,8 +57,8 @@ def _check_axis(axis: Any) -> None:
 
 def _checked_values(fx: Any, axis: Any) -> tf.Tensor:
     """`f(samples)` as a tensor, once `axis` is checked against its static shape."""
-    # Departure: legacy left an out-of-range axis to a TF shape error, and averaged over an
-    # empty axis to NaN.
+    # Departure: legacy averaged over an empty axis to NaN (and left an out-of-range axis to a
+    # TF shape error).
     fx = tf.convert_to_tensor(fx, name="fx")
     rank = fx.shape.rank
     if rank is None or tf.is_tensor(axis):
@@ -193,10 +193,13 @@ def expectation(*args: Any, **kwargs: Any) -> tf.Tensor:
       The estimate: `f`'s output shape without axis 0 (first form) or without `axis` (second).
 
     Raises:
-      ValueError: first form without exactly one of `n` and `z`; second form with a `f` or
-        (when not reparameterized) `log_prob` that is not callable.
+      ValueError: first form without exactly one of `n` and `z`, with `n <= 0`, or with a `z`
+        or `f(z)` that statically has no (or an empty) axis 0; second form with a `f` or (when
+        not reparameterized) `log_prob` that is not callable, an `axis` out of range for
+        `f(samples)`, or an averaged axis of size 0.
       TypeError: a mix of the two forms, a `p` that is not a distribution, a non-callable `f`
-        in the first form.
+        in the first form, a non-integer `n` or `axis`, a `log_prob(samples)` of another dtype
+        than `f(samples)`.
     """
     form = _choose_form(args, kwargs)
     _check_arguments(form, args, kwargs)
@@ -284,8 +287,9 @@ def expectation_importance_sampler(
       The estimate, shape `B` (the broadcast of the three terms without axis 0).
 
     Raises:
-      ValueError: unless exactly one of `n` and `z` is given.
-      TypeError: `f`/`log_p` not callable, `sampling_dist_q` not a distribution.
+      ValueError: unless exactly one of `n` and `z` is given; `z` a scalar or with 0 samples.
+      TypeError: `f`/`log_p` not callable, `sampling_dist_q` not a distribution; `z`, `f(z)`
+        or `log_p(z)` of another dtype than `sampling_dist_q` and its `log_prob(z)`.
     """
     distributions.check_callable(f, "f")
     with tf.name_scope(name or "expectation_importance_sampler"):

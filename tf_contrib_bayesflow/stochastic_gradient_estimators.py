@@ -64,7 +64,12 @@ def _score_function(
 ) -> tf.Tensor:
     dist = _distribution_of(stochastic_tensor)
     dtype = checks.floating_dtype(dist)
+    for arg_name, argument in (("value", value), ("loss", loss), ("baseline", baseline)):
+        if argument is not None:
+            checks.check_real(argument, arg_name)
     with tf.name_scope(name or "ScoreFunction"):
+        # Departure: a Python or NumPy value or loss takes the distribution's floating dtype
+        # (legacy made it float32, which then failed against a float64 log_prob).
         value = tf.convert_to_tensor(value, dtype_hint=dtype, name="value")
         if dtype is not None:
             checks.check_same_dtype(value, dtype, "value", "stochastic_tensor's distribution")
@@ -107,7 +112,10 @@ def score_function(
       The surrogate, of the broadcast shape of `log p(value)` and `loss`.
 
     Raises:
-      TypeError: `stochastic_tensor` has no distribution.
+      TypeError: `stochastic_tensor` has no distribution; `value`, `loss` or `baseline` is not
+        a real number or tensor, or has another dtype than the distribution (`value`), its
+        `log_prob` (`loss`) or the loss (`baseline`).
+      ValueError: `loss` and `log_prob(value)` have static shapes that do not broadcast.
     """
     return _score_function(stochastic_tensor, value, loss, baseline, name)
 
@@ -373,7 +381,11 @@ def get_vimco_advantage_fn(have_log_loss: bool = False) -> Callable:
     Returns:
       A callable `(stochastic_tensor, loss, name=None) -> advantage` (same shape as `loss`;
       the stochastic tensor is ignored), which raises `ValueError` when the static size of
-      axis 0 is below 2 (checked at run time when it is unknown).
+      axis 0 is below 2 (checked at run time when it is unknown) or a Python or NumPy loss is
+      not positive (without `have_log_loss`), and `TypeError` for a non-floating loss.
+
+    Raises:
+      TypeError: `have_log_loss` is not a Python bool.
 
     #### References
 
@@ -398,14 +410,14 @@ def get_vimco_advantage_fn(have_log_loss: bool = False) -> Callable:
                 raise ValueError(
                     f"VIMCO needs at least 2 samples along axis 0 of the loss, got {static_n}"
                 )
-            checks = []
+            assertions = []
             if static_n is None:
-                checks.append(
+                assertions.append(
                     tf.debugging.assert_greater_equal(
                         tf.shape(loss)[0], 2, message="VIMCO needs at least 2 samples on axis 0"
                     )
                 )
-            with tf.control_dependencies(checks):
+            with tf.control_dependencies(assertions):
                 log_loss = tf.identity(loss) if have_log_loss else tf.math.log(loss)
             n = tf.cast(static_n if static_n is not None else tf.shape(loss)[0], loss.dtype)
             log_n = tf.math.log(n)

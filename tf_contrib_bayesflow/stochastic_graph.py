@@ -57,6 +57,7 @@ def _add_n_or_sum(terms: Sequence[tf.Tensor]) -> tf.Tensor:
     """`tf.add_n` when all terms have one fully defined shape and dtype, else a broadcasting sum."""
     terms = list(terms)
     if not terms:
+        # Departure: legacy raised IndexError.
         raise ValueError("terms must not be empty: there is nothing to sum")
     first = terms[0]
     for term in terms:
@@ -302,8 +303,10 @@ def surrogate_loss(
 
     Raises:
       TypeError: `sample_losses` is not a list, tuple or callable; an element is not a
-        `tf.Tensor`; `stochastic_tensors` holds something else than stochastic tensors.
-      ValueError: a loss has unknown rank or rank 0; `sample_losses` is empty.
+        `tf.Tensor`; the losses have different dtypes; `stochastic_tensors` holds something
+        else than stochastic tensors; `dice` is not a Python bool.
+      ValueError: a loss has unknown rank or rank 0; `sample_losses` is empty; the losses'
+        static shapes do not broadcast together.
       RuntimeError: eager losses with neither a callable nor `stochastic_tensors`.
 
     #### References
@@ -311,6 +314,7 @@ def surrogate_loss(
     Schulman et al., Gradient estimation using stochastic computation graphs, NIPS 2015.
     Foerster et al., DiCE: the infinitely differentiable Monte Carlo estimator, ICML 2018.
     """
+    checks.check_python_bool(dice, "dice")
     if callable(sample_losses) and not isinstance(sample_losses, (list, tuple, tf.Tensor)):
         return _surrogate_loss_of_builder(sample_losses, stochastic_tensors, name, dice)
     return _surrogate_loss(sample_losses, stochastic_tensors, name, dice)

@@ -222,7 +222,6 @@ def _check_sample_shape(shape: Any) -> None:
                 f"{type(shape).__name__}: {shape!r}"
             )
         if dim < 0:
-            # Departure: legacy failed inside TensorFlow when sampling.
             raise ValueError(f"shape must not have negative dimensions, got {shape!r}")
 
 
@@ -235,6 +234,11 @@ class SampleValue(_StochasticValueType):
 
     The TF 0.11 keyword `n` (`SampleValue(n=k)`: `k` draws, always with the leading dimension) is
     the same as `shape=k`; it warns once and may not be combined with `shape`.
+
+    Raises:
+      TypeError: `shape` is not an int, a tuple or list of ints or an integer tensor; both
+        `shape` and `n`; `stop_gradient` is not a Python bool.
+      ValueError: `shape` has a negative dimension.
     """
 
     def __init__(self, shape: Any = (), stop_gradient: bool = False, *, n: Any = None):

@@ -314,10 +314,11 @@ def _check_terms(
 
 def _model_tensor(value: Any, arg_name: str) -> tf.Tensor:
     """`value` (the log likelihood or log joint) as a floating-point tensor named `arg_name`."""
-    if value is None:
+    if value is None:  # Departure: legacy let TF raise ValueError("None values not supported")
         raise TypeError(f"{arg_name} must be a Tensor (or a zero-argument callable), got None")
-    value = tf.convert_to_tensor(value, name=arg_name)
     checks.check_floating(value, arg_name)
+    value = tf.convert_to_tensor(value, name=arg_name)
+    checks.check_floating(value, arg_name)  # e.g. a list of integer tensors, packed
     return value
 
 
@@ -397,10 +398,13 @@ def elbo(
       The ELBO: the broadcast of `log_likelihood` with all terms.
 
     Raises:
-      ValueError: no stochastic tensor upstream of `log_likelihood`, or one without a prior.
+      ValueError: no stochastic tensor upstream of `log_likelihood`, or one without a prior;
+        `log_likelihood` whose static shape does not broadcast with the ELBO terms.
       TypeError: `form` is not an `ELBOForms` constant (checked after discovery, as legacy);
         a key of `variational_with_prior` is not a `StochasticTensor`, or a value not a
-        distribution.
+        distribution; `log_likelihood` None, not floating, or of another dtype than a
+        variational distribution; a prior of another dtype than its variational; a
+        `keep_batch_dim` that is not a Python bool.
       NotImplementedError: `analytic_kl` without a registered KL, or `analytic_entropy` without
         an analytic entropy.
       RuntimeError: an eager log likelihood with neither `variational_with_prior` nor a
@@ -480,7 +484,8 @@ def elbo_with_log_joint(
     Raises:
       ValueError: `form` is `analytic_kl`; no stochastic tensor upstream of `log_joint`.
       TypeError: `form` is not an `ELBOForms` constant; `variational` holds something else
-        than stochastic tensors.
+        than stochastic tensors; `log_joint` None, not floating, or of another dtype than a
+        variational distribution; a `keep_batch_dim` that is not a Python bool.
       NotImplementedError: `analytic_entropy` without an analytic entropy.
       RuntimeError: an eager log joint with neither `variational` nor a callable.
     """

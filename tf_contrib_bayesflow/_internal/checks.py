@@ -79,6 +79,7 @@ def check_python_bool(value: Any, arg_name: str) -> None:
 
     The value chooses which ops are built, so a tensor cannot stand for it.
     """
+    # Departure: legacy took any object's truthiness (and failed inside TF for a graph tensor).
     if isinstance(value, (bool, np.bool_)) or (
         isinstance(value, (int, np.integer)) and not tf.is_tensor(value)
     ):
@@ -113,7 +114,7 @@ def check_sample_axis(values: Any, arg_name: str) -> None:
 
 
 def check_broadcastable(tensors: Sequence[tf.Tensor], arg_name: str) -> None:
-    """Raises `ValueError` naming `arg_name` when the static shapes of `tensors` do not broadcast."""
+    """Raises `ValueError` naming `arg_name` unless the static shapes of `tensors` broadcast."""
     shape = tf.TensorShape([])
     try:
         for tensor in tensors:

@@ -42,7 +42,8 @@ def get_samples(
             return dist.sample(n, seed=seed)
         dtype = checks.floating_dtype(dist) if match_dtype else None
         # Departure: legacy passed any `z` on; a scalar or empty one gave a TF shape error or a
-        # NaN mean, and one of another dtype a TF error deep inside `log_prob`.
+        # NaN mean, and one of another dtype a TF error deep inside `log_prob`. A Python or
+        # NumPy `z` that goes to `log_prob` takes the distribution's dtype (legacy: float32).
         checks.check_sample_axis(z, "z")
         z = tf.convert_to_tensor(z, dtype_hint=dtype, name="z")
         if dtype is not None:
@@ -50,6 +51,8 @@ def get_samples(
         return z
 
 
+# Departure (sample_mean, sample_max, logspace_mean): legacy reduced an empty axis 0 to NaN (the
+# max to -inf) and failed inside TensorFlow for a scalar; both raise ValueError naming the input.
 def sample_mean(values: Any, arg_name: str = "values") -> tf.Tensor:
     checks.check_sample_axis(values, arg_name)
     return tf.reduce_mean(values, axis=0)
