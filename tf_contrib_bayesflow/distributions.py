@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tf_contrib_bayesflow._internal import checks
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions as dist_util
 
@@ -668,6 +669,9 @@ def kl(dist_a: Any, dist_b: Any, allow_nan: bool = False, name: Optional[str] = 
     Raises:
       NotImplementedError: no KL is registered for the pair.
     """
+    # Departure: TFP's kl_divergence reports a non-distribution as "No KL registered" for its type.
+    dist_util.check_distribution(dist_a, "dist_a")
+    dist_util.check_distribution(dist_b, "dist_b")
     # Legacy: the NaN check is on unless asked off, unlike kl_divergence's default.
     return tfd.kl_divergence(dist_a, dist_b, allow_nan_stats=allow_nan, name=name)
 
@@ -675,6 +679,7 @@ def kl(dist_a: Any, dist_b: Any, allow_nan: bool = False, name: Optional[str] = 
 @deprecation.legacy("distributions.softplus_inverse", "tfp.math.softplus_inverse")
 def softplus_inverse(x: Any, name: Optional[str] = None) -> tf.Tensor:
     """`log(exp(x) - 1)`, the inverse of softplus, computed stably (`tfp.math`'s)."""
+    checks.check_real(x, "x")
     return tfp.math.softplus_inverse(x, name=name)
 
 

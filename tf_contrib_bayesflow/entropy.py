@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import tensorflow as tf
 
+from tf_contrib_bayesflow._internal import checks
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions
 from tf_contrib_bayesflow._internal import sampling
@@ -29,7 +30,10 @@ def _resolve_entropy_form(form: Any) -> Any:
     if form is None:
         return ELBOForms.default
     if not any(form is allowed for allowed in _ENTROPY_FORMS):
-        raise ValueError(f"ELBOForm not handled by this function: {form}")
+        raise ValueError(
+            f"ELBOForm not handled by this function: {form!r} (form must be None or "
+            "ELBOForms.default, ELBOForms.analytic_entropy or ELBOForms.sample)"
+        )
     return form
 
 
@@ -42,8 +46,8 @@ def _entropy(p: Any, z: Any, n: Any, seed: Any, form: Any) -> tf.Tensor:
         except NotImplementedError:
             if form is ELBOForms.analytic_entropy:
                 raise
-    z = sampling.get_samples(p, z, n, seed, dist_name="p")
-    return -sampling.sample_mean(p.log_prob(z))
+    z = sampling.get_samples(p, z, n, seed, dist_name="p", match_dtype=True)
+    return -sampling.sample_mean(p.log_prob(z), "p.log_prob(z)")
 
 
 @deprecation.legacy(
@@ -82,9 +86,9 @@ def entropy_shannon(
 
     Raises:
       ValueError: `n` given with `form=analytic_entropy`; `analytic_kl` or a non-`ELBOForms`
-        form; not exactly one of `n` and `z` when estimating.
+        form; not exactly one of `n` and `z` when estimating, or a `z` with no samples.
       NotImplementedError: `form=analytic_entropy` and `p` has no analytic entropy.
-      TypeError: `p` is not a distribution.
+      TypeError: `p` is not a distribution; a `z` of another dtype when estimating.
     """
     if n is not None and form is ELBOForms.analytic_entropy:
         raise ValueError("If form == ELBOForms.analytic_entropy, n must be None.")
@@ -133,34 +137,34 @@ def elbo_ratio(
       The estimate, shape `q.batch_shape` (the broadcast of `H[q]` and `log_p(z)` without axis 0).
 
     Raises:
-      ValueError: not exactly one of `n` and `z`; `analytic_kl` or a non-`ELBOForms` form.
+      ValueError: not exactly one of `n` and `z`; `analytic_kl` or a non-`ELBOForms` form;
+        a `z` with no samples.
       NotImplementedError: `form=analytic_entropy` and `q` has no analytic entropy.
-      TypeError: `log_p` not callable, `q` not a distribution.
+      TypeError: `log_p` not callable, `q` not a distribution; `z` or `log_p(z)` of another
+        dtype than `q`.
     """
     distributions.check_callable(log_p, "log_p")
     distributions.check_distribution(q, "q")
     form = _resolve_entropy_form(form)
     with tf.name_scope(name or "elbo_ratio"):
-        z = sampling.get_samples(q, z, n, seed, dist_name="q")
+        z = sampling.get_samples(q, z, n, seed, dist_name="q", match_dtype=True)
         with tf.name_scope("entropy_shannon"):
             # Legacy: n is not forwarded, so analytic_entropy is accepted here with n.
             entropy = _entropy(q, z, None, None, form)
-        return entropy + sampling.sample_mean(log_p(z))
+        log_p_z = tf.convert_to_tensor(log_p(z), dtype_hint=entropy.dtype, name="log_p_z")
+        checks.check_same_dtype(log_p_z, entropy.dtype, "log_p(z)", "the entropy of q")
+        return entropy + sampling.sample_mean(log_p_z, "log_p(z)")
 
 
-def _check_alpha_is_not_one(alpha: Any) -> None:
+def _check_alpha(alpha: Any) -> None:
+    checks.check_real(alpha, "alpha")
     # Departure: legacy divided by 1 - alpha = 0 and returned NaN; a Python or NumPy alpha of 1
     # is caught here. Tensor values are not inspected, as in legacy.
-    if not tf.is_tensor(alpha):
-        try:
-            is_one = np.any(np.asarray(alpha) == 1)
-        except (TypeError, ValueError):
-            return
-        if is_one:
-            raise ValueError(
-                f"alpha must not be 1 (the Renyi bound divides by 1 - alpha), got {alpha!r}; "
-                "use elbo_ratio for the alpha -> 1 limit."
-            )
+    if not tf.is_tensor(alpha) and np.any(checks.numpy_value(alpha) == 1):
+        raise ValueError(
+            f"alpha must not be 1 (the Renyi bound divides by 1 - alpha), got {alpha!r}; "
+            "use elbo_ratio for the alpha -> 1 limit."
+        )
 
 
 @deprecation.legacy("entropy.renyi_ratio", None)
@@ -199,19 +203,25 @@ def renyi_ratio(
       The bound, shape `q.batch_shape` (broadcast with `alpha`).
 
     Raises:
-      ValueError: not exactly one of `n` and `z`; `alpha` a Python or NumPy value equal to 1.
-      TypeError: `log_p` not callable, `q` not a distribution, `alpha` a tensor of another
-        dtype than the log ratios.
+      ValueError: not exactly one of `n` and `z`; `alpha` a Python or NumPy value equal to 1;
+        `z` a scalar or with 0 samples.
+      TypeError: `log_p` not callable, `q` not a distribution, `alpha` not a real number or a
+        tensor of another dtype than the log ratios, `z` or `log_p(z)` of another dtype than
+        `q`'s.
 
     #### References
     Y. Li and R. E. Turner. Renyi divergence variational inference. NeurIPS, 2016.
     """
     distributions.check_callable(log_p, "log_p")
     distributions.check_distribution(q, "q")
-    _check_alpha_is_not_one(alpha)
+    _check_alpha(alpha)
     with tf.name_scope(name or "renyi_ratio"):
-        z = sampling.get_samples(q, z, n, seed, dist_name="q")
-        log_ratio = log_p(z) - q.log_prob(z)
+        z = sampling.get_samples(q, z, n, seed, dist_name="q", match_dtype=True)
+        log_p_z = log_p(z)
+        log_q_z = q.log_prob(z)
+        log_p_z = tf.convert_to_tensor(log_p_z, dtype_hint=log_q_z.dtype, name="log_p_z")
+        checks.check_same_dtype(log_p_z, log_q_z.dtype, "log_p(z)", "q.log_prob(z)")
+        log_ratio = log_p_z - log_q_z
         if tf.is_tensor(alpha):
             alpha = tf.convert_to_tensor(alpha, name="alpha")
             if alpha.dtype != log_ratio.dtype:
@@ -220,13 +230,21 @@ def renyi_ratio(
                     f"{log_ratio.dtype.name}, got {alpha.dtype.name}"
                 )
         else:
-            alpha = tf.constant(alpha, dtype=log_ratio.dtype, name="alpha")
+            alpha = tf.convert_to_tensor(alpha, dtype=log_ratio.dtype, name="alpha")
         one_minus_alpha = 1.0 - alpha
         return sampling.logspace_mean(one_minus_alpha * log_ratio) / one_minus_alpha
 
 
 def _scalar_check(x: tf.Tensor, arg_name: str) -> Any:
     return tf.debugging.assert_rank(x, 0, message=f"{arg_name} must be scalar")
+
+
+def _check_static_scalar(value: Any, arg_name: str) -> None:
+    """What is known of a `renyi_alpha` argument before any op is built: a real value and rank."""
+    checks.check_real(value, arg_name)
+    rank = checks.static_shape(value).rank
+    if rank is not None and rank != 0:
+        raise ValueError(f"{arg_name} must be scalar, got rank {rank}: {value!r}")
 
 
 @deprecation.legacy("entropy.renyi_alpha", None)
@@ -263,18 +281,23 @@ def renyi_alpha(
     Raises:
       ValueError: a statically non-scalar argument ('... must be scalar'); `alpha_max` a
         tensor of another dtype.
-      TypeError: `alpha_min` is not floating point.
+      TypeError: `alpha_min` is not floating point; an argument is not a real number.
       tf.errors.InvalidArgumentError: a non-scalar of unknown rank, 'step must be non-negative',
         'decay_time must be positive'.
     """
+    for arg_name, value in (
+        ("step", step), ("decay_time", decay_time), ("alpha_min", alpha_min),
+        ("alpha_max", alpha_max),
+    ):
+        _check_static_scalar(value, arg_name)
+    if checks.dtype_kind(alpha_min) not in ("f", None):
+        raise TypeError(
+            f"alpha_min must be a floating-point scalar (it fixes the dtype), got "
+            f"{type(alpha_min).__name__}: {alpha_min!r}"
+        )
     with tf.name_scope(name or "renyi_alpha"):
         alpha_min = tf.convert_to_tensor(alpha_min, name="alpha_min")
         dtype = alpha_min.dtype
-        if not dtype.is_floating:
-            raise TypeError(
-                f"alpha_min must be a floating-point scalar (it fixes the dtype), got dtype "
-                f"{dtype.name}"
-            )
         if tf.is_tensor(alpha_max) and alpha_max.dtype != dtype:
             raise ValueError(
                 f"alpha_max must have alpha_min's dtype {dtype.name}, got {alpha_max.dtype.name}"
@@ -282,7 +305,7 @@ def renyi_alpha(
         alpha_max = tf.convert_to_tensor(alpha_max, dtype=dtype, name="alpha_max")
         step = tf.cast(step, dtype, name="step")
         decay_time = tf.cast(decay_time, dtype, name="decay_time")
-        checks = [
+        assertions = [
             _scalar_check(step, "step"),
             _scalar_check(decay_time, "decay_time"),
             _scalar_check(alpha_min, "alpha_min"),
@@ -290,7 +313,7 @@ def renyi_alpha(
             tf.debugging.assert_non_negative(step, message="step must be non-negative"),
             tf.debugging.assert_positive(decay_time, message="decay_time must be positive"),
         ]
-        with tf.control_dependencies([check for check in checks if check is not None]):
+        with tf.control_dependencies([check for check in assertions if check is not None]):
             theta = (tf.exp(step / decay_time) - 1.0) / (np.e - 1.0)
             theta = tf.clip_by_value(theta, 0.0, 1.0)
             return alpha_max * (1.0 - theta) + alpha_min * theta

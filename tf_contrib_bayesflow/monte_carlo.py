@@ -7,9 +7,11 @@ n=None, seed=None)`, chosen when `p` is a distribution, and the TF 1.4+ sample f
 import inspect
 from typing import Any, Callable, Optional
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tf_contrib_bayesflow._internal import checks
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions
 from tf_contrib_bayesflow._internal import sampling
@@ -36,7 +38,43 @@ def _expectation_of_distribution(
     distributions.check_distribution(p, "p")
     with tf.name_scope(name or "expectation"):
         z = sampling.get_samples(p, z, n, seed, dist_name="p")
-        return sampling.sample_mean(f(z))
+        return sampling.sample_mean(f(z), "f(z)")
+
+
+def _check_axis(axis: Any) -> None:
+    """`axis` of the sample form: None, an int, a list or tuple of ints, or an integer tensor."""
+    if axis is None or (tf.is_tensor(axis) and axis.dtype.is_integer):
+        return
+    axes = axis if isinstance(axis, (list, tuple)) else [axis]
+    if not all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for a in axes
+    ):
+        raise TypeError(
+            f"axis must be None, an int, a list of ints or an integer Tensor, got "
+            f"{type(axis).__name__}: {axis!r}"
+        )
+
+
+def _checked_values(fx: Any, axis: Any) -> tf.Tensor:
+    """`f(samples)` as a tensor, once `axis` is checked against its static shape."""
+    # Departure: legacy averaged over an empty axis to NaN (and left an out-of-range axis to a
+    # TF shape error).
+    fx = tf.convert_to_tensor(fx, name="fx")
+    rank = fx.shape.rank
+    if rank is None or tf.is_tensor(axis):
+        return fx
+    axes = range(rank) if axis is None else axis if isinstance(axis, (list, tuple)) else [axis]
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError(
+                f"axis {axis!r} is out of range for f(samples) of rank {rank} (shape {fx.shape})"
+            )
+    if any(tf.compat.dimension_value(fx.shape[a]) == 0 for a in axes):
+        raise ValueError(
+            f"f(samples) (shape {fx.shape}) holds no samples along axis {axis!r}; an average "
+            "over no samples is NaN"
+        )
+    return fx
 
 
 def _expectation_of_samples(
@@ -50,13 +88,16 @@ def _expectation_of_samples(
 ) -> tf.Tensor:
     """TF 1.4+ form: mean of `f(samples)`; a score-function surrogate when not reparameterized."""
     distributions.check_callable(f, "f", error=ValueError)
+    _check_axis(axis)
     with tf.name_scope(name or "expectation"):
         if use_reparametrization:
-            return tf.reduce_mean(f(samples), axis=axis, keepdims=keep_dims)
+            return tf.reduce_mean(_checked_values(f(samples), axis), axis=axis, keepdims=keep_dims)
         distributions.check_callable(log_prob, "log_prob", error=ValueError)
         x = tf.nest.map_structure(tf.stop_gradient, samples)
         log_px = log_prob(x)
-        fx = f(x)
+        fx = _checked_values(f(x), axis)
+        log_px = tf.convert_to_tensor(log_px, dtype_hint=fx.dtype, name="log_prob")
+        checks.check_same_dtype(log_px, fx.dtype, "log_prob(samples)", "f(samples)")
         # Legacy: the first-order surrogate f + stop(f) * (lp - stop(lp)) adds an exact zero; its
         # first derivative is the score-function estimator, its higher derivatives are not DiCE's.
         surrogate = fx + tf.stop_gradient(fx) * (log_px - tf.stop_gradient(log_px))
@@ -152,10 +193,13 @@ def expectation(*args: Any, **kwargs: Any) -> tf.Tensor:
       The estimate: `f`'s output shape without axis 0 (first form) or without `axis` (second).
 
     Raises:
-      ValueError: first form without exactly one of `n` and `z`; second form with a `f` or
-        (when not reparameterized) `log_prob` that is not callable.
+      ValueError: first form without exactly one of `n` and `z`, with `n <= 0`, or with a `z`
+        or `f(z)` that statically has no (or an empty) axis 0; second form with a `f` or (when
+        not reparameterized) `log_prob` that is not callable, an `axis` out of range for
+        `f(samples)`, or an averaged axis of size 0.
       TypeError: a mix of the two forms, a `p` that is not a distribution, a non-callable `f`
-        in the first form.
+        in the first form, a non-integer `n` or `axis`, a `log_prob(samples)` of another dtype
+        than `f(samples)`.
     """
     form = _choose_form(args, kwargs)
     _check_arguments(form, args, kwargs)
@@ -181,8 +225,11 @@ def expectation_v2(
     `use_reparametrization=False` the surrogate is `f * exp(log_prob - stop(log_prob))`, whose
     higher derivatives are unbiased too. This is exactly `tfp.monte_carlo.expectation`.
     """
+    _check_axis(axis)
+    # A non-callable `f` is passed on as is: TFP raises the legacy ValueError for it.
+    checked_f = (lambda x: _checked_values(f(x), axis)) if callable(f) else f
     return tfp.monte_carlo.expectation(
-        f,
+        checked_f,
         samples,
         log_prob=log_prob,
         use_reparameterization=use_reparametrization,
@@ -196,8 +243,12 @@ def _importance_log_weights(log_p: Callable, q: Any, z: Any, n: Any, seed: Any) 
     """Resolves the samples `z` of `q` and evaluates `log_p(z)` and `q.log_prob(z)` once each."""
     distributions.check_callable(log_p, "log_p")
     distributions.check_distribution(q, "sampling_dist_q")
-    z = sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q")
-    return z, log_p(z), q.log_prob(z)
+    z = sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q", match_dtype=True)
+    log_p_z = log_p(z)
+    log_q_z = q.log_prob(z)
+    log_p_z = tf.convert_to_tensor(log_p_z, dtype_hint=log_q_z.dtype, name="log_p_z")
+    checks.check_same_dtype(log_p_z, log_q_z.dtype, "log_p(z)", "sampling_dist_q.log_prob(z)")
+    return z, log_p_z, log_q_z
 
 
 @deprecation.legacy("monte_carlo.expectation_importance_sampler", None)
@@ -236,13 +287,15 @@ def expectation_importance_sampler(
       The estimate, shape `B` (the broadcast of the three terms without axis 0).
 
     Raises:
-      ValueError: unless exactly one of `n` and `z` is given.
-      TypeError: `f`/`log_p` not callable, `sampling_dist_q` not a distribution.
+      ValueError: unless exactly one of `n` and `z` is given; `z` a scalar or with 0 samples.
+      TypeError: `f`/`log_p` not callable, `sampling_dist_q` not a distribution; `z`, `f(z)`
+        or `log_p(z)` of another dtype than `sampling_dist_q` and its `log_prob(z)`.
     """
     distributions.check_callable(f, "f")
     with tf.name_scope(name or "expectation_importance_sampler"):
         z, log_p_z, log_q_z = _importance_log_weights(log_p, sampling_dist_q, z, n, seed)
-        f_z = f(z)
+        f_z = tf.convert_to_tensor(f(z), dtype_hint=log_q_z.dtype, name="f_z")
+        checks.check_same_dtype(f_z, log_q_z.dtype, "f(z)", "sampling_dist_q.log_prob(z)")
 
         def log_integral(log_f_z):
             # Legacy: summed as (log f + log p) - log q, and with log(x + 1) rather than log1p.
@@ -280,4 +333,6 @@ def expectation_importance_sampler_logspace(
     distributions.check_callable(log_f, "log_f")
     with tf.name_scope(name or "expectation_importance_sampler_logspace"):
         z, log_p_z, log_q_z = _importance_log_weights(log_p, sampling_dist_q, z, n, seed)
-        return sampling.logspace_mean(log_f(z) + log_p_z - log_q_z)
+        log_f_z = tf.convert_to_tensor(log_f(z), dtype_hint=log_q_z.dtype, name="log_f_z")
+        checks.check_same_dtype(log_f_z, log_q_z.dtype, "log_f(z)", "sampling_dist_q.log_prob(z)")
+        return sampling.logspace_mean(log_f_z + log_p_z - log_q_z)

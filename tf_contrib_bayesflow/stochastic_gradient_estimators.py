@@ -30,6 +30,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
+from tf_contrib_bayesflow._internal import checks
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions
 
@@ -62,15 +63,31 @@ def _score_function(
     stochastic_tensor: Any, value: Any, loss: Any, baseline: Any = None, name: str = "ScoreFunction"
 ) -> tf.Tensor:
     dist = _distribution_of(stochastic_tensor)
+    dtype = checks.floating_dtype(dist)
+    for arg_name, argument in (("value", value), ("loss", loss), ("baseline", baseline)):
+        if argument is not None:
+            checks.check_real(argument, arg_name)
     with tf.name_scope(name or "ScoreFunction"):
-        value = tf.convert_to_tensor(value, name="value")
-        advantage = tf.convert_to_tensor(loss, name="loss")
+        # Departure: a Python or NumPy value or loss takes the distribution's floating dtype
+        # (legacy made it float32, which then failed against a float64 log_prob).
+        value = tf.convert_to_tensor(value, dtype_hint=dtype, name="value")
+        if dtype is not None:
+            checks.check_same_dtype(value, dtype, "value", "stochastic_tensor's distribution")
+        advantage = tf.convert_to_tensor(loss, dtype_hint=dtype, name="loss")
         if baseline is not None:
             # A Python or NumPy baseline takes the loss dtype (legacy made it float32 always).
-            advantage = advantage - tf.convert_to_tensor(
-                baseline, dtype_hint=advantage.dtype, name="baseline"
-            )
-        return dist.log_prob(value) * tf.stop_gradient(advantage)
+            baseline = tf.convert_to_tensor(baseline, dtype_hint=advantage.dtype, name="baseline")
+            checks.check_same_dtype(baseline, advantage.dtype, "baseline", "loss")
+            advantage = advantage - baseline
+        return _weighted_score(dist.log_prob(value), advantage, "loss")
+
+
+def _weighted_score(log_prob: tf.Tensor, advantage: Any, arg_name: str) -> tf.Tensor:
+    """`log_prob * stop(advantage)`, once `advantage` (named `arg_name`) is checked against it."""
+    advantage = tf.convert_to_tensor(advantage, dtype_hint=log_prob.dtype, name="advantage")
+    checks.check_same_dtype(advantage, log_prob.dtype, arg_name, "log_prob(value)")
+    checks.check_broadcastable([log_prob, advantage], f"log_prob(value) and {arg_name}")
+    return log_prob * tf.stop_gradient(advantage)
 
 
 @deprecation.legacy("stochastic_gradient_estimators.score_function", _SCORE_FUNCTION_IN_TFP)
@@ -95,7 +112,10 @@ def score_function(
       The surrogate, of the broadcast shape of `log p(value)` and `loss`.
 
     Raises:
-      TypeError: `stochastic_tensor` has no distribution.
+      TypeError: `stochastic_tensor` has no distribution; `value`, `loss` or `baseline` is not
+        a real number or tensor, or has another dtype than the distribution (`value`), its
+        `log_prob` (`loss`) or the loss (`baseline`).
+      ValueError: `loss` and `log_prob(value)` have static shapes that do not broadcast.
     """
     return _score_function(stochastic_tensor, value, loss, baseline, name)
 
@@ -130,8 +150,8 @@ def get_score_function_with_advantage(
     def score_function_with_advantage(stochastic_tensor, value, loss):
         dist = _distribution_of(stochastic_tensor)
         with tf.name_scope(name or "ScoreFunctionWithAdvantage"):
-            advantage = tf.stop_gradient(advantage_fn(stochastic_tensor, loss))
-            return dist.log_prob(value) * advantage
+            advantage = advantage_fn(stochastic_tensor, loss)
+            return _weighted_score(dist.log_prob(value), advantage, "advantage_fn(...)")
 
     return score_function_with_advantage
 
@@ -155,6 +175,8 @@ def get_score_function_with_constant_baseline(baseline: Any, name: str = "ScoreF
     Returns:
       A callable `(stochastic_tensor, value, loss) -> surrogate`.
     """
+    if baseline is not None:  # Legacy: None means no baseline.
+        checks.check_real(baseline, "baseline")
 
     def score_function_with_constant_baseline(stochastic_tensor, value, loss):
         return _score_function(stochastic_tensor, value, loss, baseline, name)
@@ -216,6 +238,12 @@ def _check_decay(ema_decay: Any) -> float:
     return float(ema_decay)
 
 
+def _floating_loss(loss: Any) -> tf.Tensor:
+    loss = tf.convert_to_tensor(loss, name="loss")
+    checks.check_floating(loss, "loss")
+    return loss
+
+
 def _debiased_update(shadow: tf.Variable, steps: tf.Variable, mean: tf.Tensor, decay: float):
     """Runs one EMA update and returns the bias-corrected average read after it."""
     shadow_value = shadow.assign(decay * shadow + (1.0 - decay) * mean)
@@ -232,7 +260,7 @@ def _mean_baseline_fn(ema_decay: float, name: Optional[str]) -> Callable:
             # Legacy: every call builds fresh state in a (made-unique) variable scope; the
             # update runs each time the returned tensor is evaluated.
             with tf.compat.v1.variable_scope(name, default_name="MeanBaseline"):
-                mean = tf.reduce_mean(tf.convert_to_tensor(loss, name="loss"))
+                mean = tf.reduce_mean(_floating_loss(loss))
                 # Outside any control-dependency or control-flow context of the caller, so the
                 # initializers run on their own.
                 with tf.init_scope():
@@ -242,7 +270,7 @@ def _mean_baseline_fn(ema_decay: float, name: Optional[str]) -> Callable:
                     )
                 return _debiased_update(shadow, steps, mean, decay)
         with tf.name_scope(name or "MeanBaseline"):
-            mean = tf.reduce_mean(tf.convert_to_tensor(loss, name="loss"))
+            mean = tf.reduce_mean(_floating_loss(loss))
             if not state:
                 state.extend(_create_state(mean.dtype))
             shadow, steps = state
@@ -353,16 +381,28 @@ def get_vimco_advantage_fn(have_log_loss: bool = False) -> Callable:
     Returns:
       A callable `(stochastic_tensor, loss, name=None) -> advantage` (same shape as `loss`;
       the stochastic tensor is ignored), which raises `ValueError` when the static size of
-      axis 0 is below 2 (checked at run time when it is unknown).
+      axis 0 is below 2 (checked at run time when it is unknown) or a Python or NumPy loss is
+      not positive (without `have_log_loss`), and `TypeError` for a non-floating loss.
+
+    Raises:
+      TypeError: `have_log_loss` is not a Python bool.
 
     #### References
 
     Mnih, A. and Rezende, D. J. Variational inference for Monte Carlo objectives. ICML, 2016.
     """
+    checks.check_python_bool(have_log_loss, "have_log_loss")
 
     def vimco_advantage_fn(_, loss, name=None):
+        values = None if have_log_loss or tf.is_tensor(loss) else checks.numpy_value(loss)
+        # Departure: legacy took the log of a non-positive Python or NumPy loss: NaN.
+        if values is not None and values.dtype.kind in "iuf" and np.any(values <= 0):
+            raise ValueError(
+                f"loss must be positive (its log is taken; pass have_log_loss=True for log "
+                f"losses), got {loss!r}"
+            )
         with tf.name_scope(name or "VIMCOAdvantage"):
-            loss = tf.convert_to_tensor(loss, name="loss")
+            loss = _floating_loss(loss)
             if loss.shape.rank == 0:
                 raise ValueError("VIMCO needs a loss with a sample axis 0 of size >= 2, got a scalar")
             static_n = tf.compat.dimension_value(loss.shape[0]) if loss.shape.rank else None
@@ -370,14 +410,14 @@ def get_vimco_advantage_fn(have_log_loss: bool = False) -> Callable:
                 raise ValueError(
                     f"VIMCO needs at least 2 samples along axis 0 of the loss, got {static_n}"
                 )
-            checks = []
+            assertions = []
             if static_n is None:
-                checks.append(
+                assertions.append(
                     tf.debugging.assert_greater_equal(
                         tf.shape(loss)[0], 2, message="VIMCO needs at least 2 samples on axis 0"
                     )
                 )
-            with tf.control_dependencies(checks):
+            with tf.control_dependencies(assertions):
                 log_loss = tf.identity(loss) if have_log_loss else tf.math.log(loss)
             n = tf.cast(static_n if static_n is not None else tf.shape(loss)[0], loss.dtype)
             log_n = tf.math.log(n)

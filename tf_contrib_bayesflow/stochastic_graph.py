@@ -32,6 +32,7 @@ from typing import Any, Callable, List, Optional, Sequence, Union
 import tensorflow as tf
 
 from tf_contrib_bayesflow import stochastic_tensor as st_lib
+from tf_contrib_bayesflow._internal import checks
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import graph_walk
 from tf_contrib_bayesflow._internal import tracing
@@ -55,7 +56,12 @@ _EAGER_HELP = (
 def _add_n_or_sum(terms: Sequence[tf.Tensor]) -> tf.Tensor:
     """`tf.add_n` when all terms have one fully defined shape and dtype, else a broadcasting sum."""
     terms = list(terms)
+    if not terms:
+        # Departure: legacy raised IndexError.
+        raise ValueError("terms must not be empty: there is nothing to sum")
     first = terms[0]
+    for term in terms:
+        checks.check_same_dtype(term, first.dtype, "terms", "the first term")
     if all(
         term.shape.is_fully_defined()
         and term.shape.is_compatible_with(first.shape)
@@ -82,8 +88,12 @@ def _stochastic_dependencies_map(
     The map is ordered by candidate order; stochastic tensors that reach no loss are left out.
 
     Raises:
+      TypeError: `fixed_losses` is not a list or tuple, `stochastic_tensors` holds something
+        else than stochastic tensors.
       RuntimeError: a loss is an eager tensor (there is no graph to walk).
     """
+    _check_tensor_list(fixed_losses, "fixed_losses")
+    _check_stochastic_tensors(stochastic_tensors)
     for loss in fixed_losses:
         if not graph_walk.is_graph_tensor(loss):
             raise RuntimeError(
@@ -109,14 +119,25 @@ def _upstream_stochastic_nodes(tensors: Sequence[tf.Tensor]) -> graph_walk.Ident
     tensor with none upstream maps to an empty set (legacy returned a defaultdict(set)).
 
     Raises:
+      TypeError: `tensors` is not a list or tuple.
       RuntimeError: a tensor is an eager tensor.
     """
+    _check_tensor_list(tensors, "tensors")
     tensors = list(tensors)
     result = graph_walk.IdentityDict((tensor, graph_walk.IdentitySet()) for tensor in tensors)
     for candidate, losses in _stochastic_dependencies_map(tensors).items():
         for tensor in losses:
             result[tensor].add(candidate)
     return result
+
+
+def _check_tensor_list(tensors: Any, arg_name: str) -> None:
+    # A single tensor would be iterated (an error in graph mode, a walk of its rows eagerly).
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{arg_name} must be a list or tuple of Tensors, got {type(tensors).__name__}: "
+            f"{tensors!r}"
+        )
 
 
 def _check_sample_losses(sample_losses: Any) -> None:
@@ -138,6 +159,11 @@ def _check_sample_losses(sample_losses: Any) -> None:
                 f"loss must have dimensionality 1 or greater: {loss} (rank {loss.shape.rank}); "
                 "surrogate_loss needs per-sample losses, e.g. tf.reshape(loss, [1])"
             )
+    # Summing them would fail inside TensorFlow (legacy did, with these error types).
+    first = sample_losses[0]
+    for loss in sample_losses:
+        checks.check_same_dtype(loss, first.dtype, "sample_losses", "the first loss")
+    checks.check_broadcastable(sample_losses, "sample_losses")
 
 
 def _check_stochastic_tensors(stochastic_tensors: Any) -> None:
@@ -277,8 +303,10 @@ def surrogate_loss(
 
     Raises:
       TypeError: `sample_losses` is not a list, tuple or callable; an element is not a
-        `tf.Tensor`; `stochastic_tensors` holds something else than stochastic tensors.
-      ValueError: a loss has unknown rank or rank 0; `sample_losses` is empty.
+        `tf.Tensor`; the losses have different dtypes; `stochastic_tensors` holds something
+        else than stochastic tensors; `dice` is not a Python bool.
+      ValueError: a loss has unknown rank or rank 0; `sample_losses` is empty; the losses'
+        static shapes do not broadcast together.
       RuntimeError: eager losses with neither a callable nor `stochastic_tensors`.
 
     #### References
@@ -286,6 +314,7 @@ def surrogate_loss(
     Schulman et al., Gradient estimation using stochastic computation graphs, NIPS 2015.
     Foerster et al., DiCE: the infinitely differentiable Monte Carlo estimator, ICML 2018.
     """
+    checks.check_python_bool(dice, "dice")
     if callable(sample_losses) and not isinstance(sample_losses, (list, tuple, tf.Tensor)):
         return _surrogate_loss_of_builder(sample_losses, stochastic_tensors, name, dice)
     return _surrogate_loss(sample_losses, stochastic_tensors, name, dice)

@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from tf_contrib_bayesflow import distributions as legacy_distributions
 from tf_contrib_bayesflow import stochastic_gradient_estimators
+from tf_contrib_bayesflow._internal import checks
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions
 from tf_contrib_bayesflow._internal import graph_walk
@@ -174,6 +175,7 @@ class MeanValue(_StochasticValueType):
 
     def __init__(self, stop_gradient: bool = False):
         deprecation.warn_once("stochastic_tensor.MeanValue", "tfd.Distribution.mean")
+        checks.check_python_bool(stop_gradient, "stop_gradient")
         self._stop_gradient = stop_gradient
 
     @property
@@ -201,6 +203,28 @@ def _check_n(n: Any) -> None:
         raise ValueError(f"n must be >= 0, got {n}")
 
 
+def _check_sample_shape(shape: Any) -> None:
+    """`shape` of `SampleValue`: an int, a tuple or list of ints, or an integer tensor."""
+    if tf.is_tensor(shape):
+        if not shape.dtype.is_integer:
+            raise TypeError(
+                f"shape must be an integer sample shape, got a {shape.dtype.name} tensor: {shape!r}"
+            )
+        return
+    if isinstance(shape, np.ndarray):
+        dims = shape.reshape(-1).tolist()
+    else:
+        dims = list(shape) if isinstance(shape, (list, tuple, tf.TensorShape)) else [shape]
+    for dim in dims:
+        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(
+                "shape must be an int, a tuple or list of ints, or an integer tensor, got "
+                f"{type(shape).__name__}: {shape!r}"
+            )
+        if dim < 0:
+            raise ValueError(f"shape must not have negative dimensions, got {shape!r}")
+
+
 class SampleValue(_StochasticValueType):
     """Value type: the stochastic tensor's value is `dist.sample(shape)`.
 
@@ -210,6 +234,11 @@ class SampleValue(_StochasticValueType):
 
     The TF 0.11 keyword `n` (`SampleValue(n=k)`: `k` draws, always with the leading dimension) is
     the same as `shape=k`; it warns once and may not be combined with `shape`.
+
+    Raises:
+      TypeError: `shape` is not an int, a tuple or list of ints or an integer tensor; both
+        `shape` and `n`; `stop_gradient` is not a Python bool.
+      ValueError: `shape` has a negative dimension.
     """
 
     def __init__(self, shape: Any = (), stop_gradient: bool = False, *, n: Any = None):
@@ -225,6 +254,8 @@ class SampleValue(_StochasticValueType):
                 )
             _check_n(n)
             shape = n
+        _check_sample_shape(shape)
+        checks.check_python_bool(stop_gradient, "stop_gradient")
         self._shape = shape
         self._stop_gradient = stop_gradient
 
@@ -282,6 +313,7 @@ class SampleAndReshapeValue(_StochasticValueType):
             "SampleValue(n) and merge the first two dimensions with tf.reshape",
         )
         _check_n(n)
+        checks.check_python_bool(stop_gradient, "stop_gradient")
         self._n = n
         self._stop_gradient = stop_gradient
 
@@ -414,6 +446,11 @@ def _check_no_dist_args(owner: str, dist: Any, dist_args: Dict[str, Any]) -> Non
         )
 
 
+def _check_name(name: Any) -> None:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string or None, got {type(name).__name__}: {name!r}")
+
+
 def _resolve_value_type(dist_value_type: Optional[_StochasticValueType]) -> _StochasticValueType:
     """The explicit value type, else the current block's, else `SampleValue()`."""
     if dist_value_type is not None:
@@ -502,6 +539,7 @@ class StochasticTensor(BaseStochasticTensor):
     ) -> None:
         """Builds the tensor from a distribution instance, or from a class when `dist_args` is
         a dict (TF 0.11 form)."""
+        _check_name(name)
         self._value_type = _resolve_value_type(dist_value_type)
         if loss_fn is not None and not callable(loss_fn):
             raise TypeError(
@@ -713,6 +751,7 @@ class ObservedStochasticTensor(StochasticTensor):
         else:
             distributions.check_distribution(dist, "dist")
             _check_no_dist_args("ObservedStochasticTensor", dist, dist_args)
+        _check_name(name)
         with tf.compat.v1.name_scope(name, "ObservedStochasticTensor") as scope:
             self._name = scope
             if from_class:

@@ -73,6 +73,13 @@ def _check_arguments(
         )
 
 
+def _check_shape(shape: Any) -> None:
+    try:
+        tf.TensorShape(shape)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"shape must be a variable shape, got {shape!r}: {error}") from None
+
+
 def _param_static_shapes(dist_cls: Any, shape: Any) -> Dict[str, tf.TensorShape]:
     static_shapes = getattr(dist_cls, "param_static_shapes", None)
     if static_shapes is None:
@@ -163,7 +170,10 @@ def _get_stochastic_variable(
     **kwargs: Any,
 ) -> st_lib.StochasticTensor:
     """`get_stochastic_variable` without the deprecation warning."""
+    dist_util.check_callable(getter, "getter")
     _check_arguments(dist_cls, dist_kwargs, param_initializers, prior)
+    if shape is not None:
+        _check_shape(shape)
     if dist_cls is None:
         # Departure: TF 1.0-1.4 had no default (None failed); TF 0.12 defaulted to
         # NormalWithSoftplusSigma. The default here is its TF 1.1+ name, NormalWithSoftplusScale.

@@ -34,6 +34,7 @@ import tensorflow_probability as tfp
 
 from tf_contrib_bayesflow import stochastic_graph
 from tf_contrib_bayesflow import stochastic_tensor as st_lib
+from tf_contrib_bayesflow._internal import checks
 from tf_contrib_bayesflow._internal import deprecation
 from tf_contrib_bayesflow._internal import distributions
 from tf_contrib_bayesflow._internal import graph_walk
@@ -243,19 +244,16 @@ def _elbo(
 ) -> tf.Tensor:
     """`first + KL terms + entropy terms + prior terms`, per variable KL -> entropy -> sample."""
     ELBOForms.check_form(form)
+    first, first_name = (
+        (log_likelihood, "log_likelihood") if log_joint is None else (log_joint, "log_joint")
+    )
+    _check_terms(first, first_name, variational_with_prior, needs_priors=log_joint is None)
 
     def reduce(value):
         return value if keep_batch_dim else tf.reduce_sum(value)
 
     kl_terms, entropy_terms, prior_terms = [], [], []
     for variational, prior in variational_with_prior.items():
-        if prior is None and log_joint is None:
-            # Departure: legacy failed later with an AttributeError (or NotImplementedError
-            # for analytic_kl) from using None as a distribution.
-            raise ValueError(
-                f"No prior specified for StochasticTensor: {variational!r} "
-                "(variational_with_prior maps it to None)"
-            )
         q = variational.distribution
         # Legacy: the stochastic tensor's one existing value; no new draw, no averaging.
         z = variational.value()
@@ -284,9 +282,44 @@ def _elbo(
             entropy_terms.append(reduce(-q.log_prob(z)))
             if log_likelihood is not None:
                 prior_terms.append(reduce(prior.log_prob(z)))
-    first = log_joint if log_joint is not None else log_likelihood
+    terms = [first] + kl_terms + entropy_terms + prior_terms
+    checks.check_broadcastable(terms, f"{first_name} and the KL, entropy and prior terms")
     # Legacy: a Python sum from 0, in this order (fixes the floating-point rounding).
-    return sum([first] + kl_terms + entropy_terms + prior_terms)
+    return sum(terms)
+
+
+def _check_terms(
+    first: tf.Tensor, first_name: str, variational_with_prior: dict, needs_priors: bool
+) -> None:
+    """Before any op: priors where needed, and floating dtypes that can be summed."""
+    for variational, prior in variational_with_prior.items():
+        if prior is None and needs_priors:
+            # Departure: legacy failed later with an AttributeError (or NotImplementedError
+            # for analytic_kl) from using None as a distribution.
+            raise ValueError(
+                f"No prior specified for StochasticTensor: {variational!r} "
+                "(variational_with_prior maps it to None)"
+            )
+        dtype = checks.floating_dtype(variational.distribution)
+        if dtype is None:
+            continue
+        checks.check_same_dtype(first, dtype, first_name, f"the distribution of {variational!r}")
+        prior_dtype = checks.floating_dtype(prior)
+        if prior_dtype is not None and prior_dtype != dtype:
+            raise TypeError(
+                f"prior must have the dtype of its variational distribution, {dtype.name}, got "
+                f"{prior_dtype.name}: {prior!r} for {variational!r}"
+            )
+
+
+def _model_tensor(value: Any, arg_name: str) -> tf.Tensor:
+    """`value` (the log likelihood or log joint) as a floating-point tensor named `arg_name`."""
+    if value is None:  # Departure: legacy let TF raise ValueError("None values not supported")
+        raise TypeError(f"{arg_name} must be a Tensor (or a zero-argument callable), got None")
+    checks.check_floating(value, arg_name)
+    value = tf.convert_to_tensor(value, name=arg_name)
+    checks.check_floating(value, arg_name)  # e.g. a list of integer tensors, packed
+    return value
 
 
 def _is_builder(value: Any) -> bool:
@@ -305,7 +338,7 @@ def _elbo_of(
     name: Optional[str],
 ) -> tf.Tensor:
     with tf.name_scope(name or "ELBO"):
-        model = tf.convert_to_tensor(log_likelihood, name="log_likelihood")
+        model = _model_tensor(log_likelihood, "log_likelihood")
         if variational_with_prior is None and not graph_walk.is_graph_tensor(model):
             # Departure (eager only): there is no graph to walk; see the module docstring.
             raise RuntimeError(
@@ -365,16 +398,20 @@ def elbo(
       The ELBO: the broadcast of `log_likelihood` with all terms.
 
     Raises:
-      ValueError: no stochastic tensor upstream of `log_likelihood`, or one without a prior.
+      ValueError: no stochastic tensor upstream of `log_likelihood`, or one without a prior;
+        `log_likelihood` whose static shape does not broadcast with the ELBO terms.
       TypeError: `form` is not an `ELBOForms` constant (checked after discovery, as legacy);
         a key of `variational_with_prior` is not a `StochasticTensor`, or a value not a
-        distribution.
+        distribution; `log_likelihood` None, not floating, or of another dtype than a
+        variational distribution; a prior of another dtype than its variational; a
+        `keep_batch_dim` that is not a Python bool.
       NotImplementedError: `analytic_kl` without a registered KL, or `analytic_entropy` without
         an analytic entropy.
       RuntimeError: an eager log likelihood with neither `variational_with_prior` nor a
         callable.
     """
     form = ELBOForms.default if form is None else form
+    checks.check_python_bool(keep_batch_dim, "keep_batch_dim")
     if _is_builder(log_likelihood):
         return tracing.compute_in_graph(
             log_likelihood,
@@ -388,7 +425,7 @@ def _elbo_with_log_joint_of(
     log_joint: Any, variational: Any, keep_batch_dim: bool, form: Any, name: Optional[str]
 ) -> tf.Tensor:
     with tf.name_scope(name or "ELBO"):
-        model = tf.convert_to_tensor(log_joint, name="log_joint")
+        model = _model_tensor(log_joint, "log_joint")
         if variational is None and not graph_walk.is_graph_tensor(model):
             raise RuntimeError(
                 _eager_help("elbo_with_log_joint", "variational", " ([q_st, ...])", "log joint")
@@ -447,11 +484,13 @@ def elbo_with_log_joint(
     Raises:
       ValueError: `form` is `analytic_kl`; no stochastic tensor upstream of `log_joint`.
       TypeError: `form` is not an `ELBOForms` constant; `variational` holds something else
-        than stochastic tensors.
+        than stochastic tensors; `log_joint` None, not floating, or of another dtype than a
+        variational distribution; a `keep_batch_dim` that is not a Python bool.
       NotImplementedError: `analytic_entropy` without an analytic entropy.
       RuntimeError: an eager log joint with neither `variational` nor a callable.
     """
     form = ELBOForms.default if form is None else form
+    checks.check_python_bool(keep_batch_dim, "keep_batch_dim")
     if form is ELBOForms.analytic_kl:
         raise ValueError(
             "ELBOForms.analytic_kl is not available when using elbo_with_log_joint: there is "
