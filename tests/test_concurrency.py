@@ -18,6 +18,7 @@ from tf_contrib_bayesflow import entropy
 from tf_contrib_bayesflow import stochastic_gradient_estimators as sge
 from tf_contrib_bayesflow import stochastic_graph as sg
 from tf_contrib_bayesflow import stochastic_tensor as st_lib
+from tf_contrib_bayesflow import variational_inference as vi
 from tf_contrib_bayesflow._internal import registry
 
 tfd = tfp.distributions
@@ -281,26 +282,29 @@ def _rss_mb() -> float:
 
 def test_eager_10000_steps_do_not_accumulate_objects_or_memory():
     # An eager "training loop" of 10 000 steps, each building a score-charged stochastic
-    # tensor, a mean-baseline update (one baseline function, made once) and an ELBO; every
-    # 100th step also a sampled stochastic tensor, every 1000th a surrogate_loss through the
-    # eager callable path with a gradient (those are slow: one trace each). Between step 1000
-    # (warm: caches, allocator arenas) and step 10000 nothing may grow:
-    # * live registry entries: none left over (exact);
+    # tensor, a mean-baseline update (one baseline function, made once) and an ELBO: on odd
+    # steps variational_inference.elbo with a registered prior, on even steps
+    # entropy.elbo_ratio. Every 100th step also builds a sampled stochastic tensor, every
+    # 1000th runs surrogate_loss and elbo through the eager callable path, with a gradient
+    # (those are slow: one trace each). Between step 1000 (warm: caches, allocator arenas)
+    # and step 10000 nothing may grow:
+    # * live registry entries (stochastic tensors, priors): none left over (exact);
     # * Python memory blocks in use (sys.getallocatedblocks, after a full collection): each
     #   step allocates hundreds of objects (the tensors, the distribution calls, dicts, name
     #   scopes), so keeping even one of them per step would add 9000; the bound 3000 leaves
-    #   room for caches that fill up and stop (measured: about 500, added over the first
-    #   few thousand steps, then about 0 per 1000 steps);
+    #   room for caches that fill up and stop (measured: 600 to 850, added over the first
+    #   few thousand steps; later 1000-step intervals move by -100 to +100);
     # * resident memory, for leaks outside Python objects (eager tensor handles, kernels):
     #   one leaked eager tensor handle per step costs a few hundred bytes, 9000 of them about
-    #   2 MB or more; the bound is 2 MB (measured: under 0.5 MB).
+    #   2 MB or more; the bound is 2 MB (measured: 0.6 to 0.8 MB).
     loc = tf.Variable(0.3)
     scale = tf.Variable(1.2)
     q = tfd.Normal(loc, scale)  # reads the variables on use: built once
+    prior = tfd.Normal(0.0, 1.0)
     baseline_fn = sge.get_mean_baseline(0.9)
     loss_fn = sge.get_score_function_with_baseline(baseline_fn)
     at_mean = st_lib.MeanValue(stop_gradient=True)
-    traced = []  # weak references to the stochastic tensors built inside the callable
+    traced = []  # weak references to the stochastic tensors built inside the callables
 
     def log_p(z):
         return -0.5 * tf.square(z - 1.0)
@@ -310,16 +314,28 @@ def test_eager_10000_steps_do_not_accumulate_objects_or_memory():
         traced.append(weakref.ref(sampled))
         return [-tf.reshape(entropy.elbo_ratio(log_p, q, z=tf.reshape(sampled.value(), [1])), [1])]
 
+    def build_log_likelihood():
+        sampled = st_lib.StochasticTensor(q)
+        vi.register_prior(sampled, prior)
+        traced.append(weakref.ref(sampled))
+        return tf.reshape(log_p(sampled.value()), [1])
+
     def step(i):
         charged = st_lib.StochasticTensor(q, dist_value_type=at_mean, loss_fn=loss_fn)
         # (tf.reshape, not [tf.newaxis]: eager slicing costs more than the rest of the step.)
-        elbo = entropy.elbo_ratio(log_p, q, z=tf.reshape(charged.value(), [1]))
+        value = tf.reshape(charged.value(), [1])
+        if i % 2:
+            vi.register_prior(charged, prior)
+            elbo = vi.elbo(log_p(value), {charged: prior})
+        else:
+            elbo = entropy.elbo_ratio(log_p, q, z=value)
         baseline_fn(charged, -tf.reshape(elbo, [1]))
         if i % 100 == 0:
             st_lib.StochasticTensor(q)  # sampled (TFP sampling is the slowest eager part)
         if i % 1000 == 0:
             with tf.GradientTape() as tape:
                 objective = tf.reduce_sum(sg.surrogate_loss(build_losses))
+                objective -= tf.reduce_sum(vi.elbo(build_log_likelihood))
             grads = tape.gradient(objective, [loc, scale])
             assert all(g is not None and np.isfinite(g.numpy()) for g in grads)
             # A traced graph is a web of reference cycles (about 1500 objects here), freed by
@@ -330,7 +346,11 @@ def test_eager_10000_steps_do_not_accumulate_objects_or_memory():
 
     def measure():
         gc.collect()
-        return registry.eager_entry_count(COLLECTION), sys.getallocatedblocks(), _rss_mb()
+        return (
+            registry.eager_entry_count(COLLECTION) + registry.eager_entry_count(vi.VI_PRIORS),
+            sys.getallocatedblocks(),
+            _rss_mb(),
+        )
 
     created = []
 
@@ -339,7 +359,9 @@ def test_eager_10000_steps_do_not_accumulate_objects_or_memory():
         return created[-1]
 
     gc.collect()
-    entries_before = registry.eager_entry_count(COLLECTION)
+    entries_before = registry.eager_entry_count(COLLECTION) + registry.eager_entry_count(
+        vi.VI_PRIORS
+    )
     global_graph = tf.compat.v1.get_default_graph()
     ops_before = len(global_graph.get_operations())
     with tf.variable_creator_scope(record_variables):
@@ -356,7 +378,8 @@ def test_eager_10000_steps_do_not_accumulate_objects_or_memory():
     # The baseline made its state once; its counter saw every step and every traced call.
     assert [v.dtype for v in created] == [tf.float32, tf.int64]
     assert int(created[1].numpy()) == 10000 + 10
-    # The stochastic tensors of the 10 traced graphs were freed with their graphs.
-    assert len(traced) == 10 and all(ref() is None for ref in traced)
+    # The stochastic tensors of the 20 traced graphs were freed with their graphs.
+    assert len(traced) == 20 and all(ref() is None for ref in traced)
     assert global_graph.get_collection(COLLECTION) == []
+    assert global_graph.get_collection(vi.VI_PRIORS) == []
     assert len(global_graph.get_operations()) == ops_before

@@ -59,6 +59,7 @@ def _worker() -> None:  # pragma: no cover - runs in the subprocess
     from tf_contrib_bayesflow import stochastic_gradient_estimators as sge
     from tf_contrib_bayesflow import stochastic_graph as sg
     from tf_contrib_bayesflow import stochastic_tensor as st_lib
+    from tf_contrib_bayesflow import variational_inference as vi
 
     tfd = tfp.distributions
 
@@ -245,7 +246,28 @@ def _worker() -> None:  # pragma: no cover - runs in the subprocess
         sum_op, strategy.run(eager_step, args=(mirrored_vars,) + tuple(shards(b) for b in batch))
     )
 
-    # ---------------------------------------- G. sampled stochastic tensors per replica
+    # ---------------------------------------- G. variational_inference.elbo, priors found by walk
+    def vi_step(variables, x, z):
+        w, _, log_s = variables
+        with tf.GradientTape() as tape:
+            q = st_lib.StochasticTensor(replay(w * x, tf.exp(log_s), z), name="q")
+            vi.register_prior(q, tfd.Normal(0.0, 1.0))
+            log_likelihood = -0.5 * tf.square(tf.identity(q) - x)
+            objective = tf.reduce_sum(vi.elbo(log_likelihood))  # default form: analytic KL
+        return objective, tape.gradient(objective, [w, log_s])
+
+    batch = [data["x"][0], data["z1"][0]]
+    results["vi_single"] = plain(
+        tf.function(vi_step)(single_vars, *(tf.constant(b) for b in batch))
+    )
+    results["vi_mirrored"] = reduced(
+        sum_op,
+        tf.function(lambda *b: strategy.run(vi_step, args=(mirrored_vars,) + b))(
+            *(shards(b) for b in batch)
+        ),
+    )
+
+    # ---------------------------------------- H. sampled stochastic tensors per replica
     def draw_step():
         return st_lib.StochasticTensor(tfd.Normal(tf.zeros([1000]), 1.0)).value()
 
@@ -396,6 +418,19 @@ def test_eager_strategy_run_with_traced_callable_equals_single_device(results):
     scale = np.max(np.abs(dice))
     _close(results["eager_single"], [value, dice], atol=RTOL * scale)
     _close(results["eager_mirrored"], results["eager_single"], atol=RTOL * scale)
+
+
+def test_variational_elbo_in_mirrored_function_equals_single_device(results):
+    data = _data()
+    x, z = data["x"][0].astype(np.float64), data["z1"][0].astype(np.float64)
+    s = np.exp(LOG_S)
+    # KL(N(w x, s) || N(0, 1)) per example; the sampled log likelihood carries no gradient
+    # (the draw is not reparameterized), so the gradients are those of -KL.
+    kl = -np.log(s) + 0.5 * (s**2 + (W * x) ** 2) - 0.5
+    value = np.sum(-0.5 * (z - x) ** 2 - kl)
+    grads = [-np.sum(W * x**2), -BATCH * (s**2 - 1.0)]
+    _close(results["vi_single"], [value, grads])
+    _close(results["vi_mirrored"], results["vi_single"])
 
 
 def test_replicas_draw_independent_samples(results):
