@@ -274,6 +274,7 @@ def _mean_baseline_fn(ema_decay: float, name: Optional[str]) -> Callable:
             if not state:
                 state.extend(_create_state(mean.dtype))
             shadow, steps = state
+            _check_distributed_state(shadow)
             if shadow.dtype != mean.dtype:
                 raise TypeError(
                     f"This mean baseline was first used with {shadow.dtype.name} losses and "
@@ -284,13 +285,49 @@ def _mean_baseline_fn(ema_decay: float, name: Optional[str]) -> Callable:
     return mean_baseline
 
 
+def _check_distributed_state(shadow: tf.Variable) -> None:
+    """Raises when replicas of a tf.distribute strategy would share one plain state variable.
+
+    A baseline first called outside a strategy holds ordinary variables; every replica would then
+    update the same variable in the same step (one update per replica, racing), and each would
+    read a different baseline.
+    """
+    context = tf.distribute.get_replica_context()
+    if (
+        context is not None
+        and context.num_replicas_in_sync > 1
+        and not isinstance(shadow, tf.distribute.DistributedValues)
+    ):
+        raise ValueError(
+            "get_mean_baseline: this baseline function created its state outside the "
+            f"tf.distribute strategy now running it on {context.num_replicas_in_sync} replicas, "
+            "so all replicas would update one ordinary variable. Use a baseline function "
+            "(get_mean_baseline / get_score_function_with_baseline) whose first call happens "
+            "inside strategy.run."
+        )
+
+
 def _create_state(dtype: tf.DType) -> list:
     try:
         with tf.init_scope():
+            # Under a tf.distribute strategy these become mirrored variables, updated in
+            # replica context by every replica: MEAN makes the shadow's update use the mean
+            # over replicas of their batch means (equal to one device's mean over the whole
+            # batch when the shards have equal sizes), and the counter advances once per step.
+            # Without an aggregation each replica silently kept its own average. Outside a
+            # strategy the aggregation has no effect.
             return [
-                tf.Variable(tf.zeros([], dtype), trainable=False, name="MeanBaseline_biased"),
                 tf.Variable(
-                    tf.zeros([], tf.int64), trainable=False, name="MeanBaseline_local_step"
+                    tf.zeros([], dtype),
+                    trainable=False,
+                    name="MeanBaseline_biased",
+                    aggregation=tf.VariableAggregation.MEAN,
+                ),
+                tf.Variable(
+                    tf.zeros([], tf.int64),
+                    trainable=False,
+                    name="MeanBaseline_local_step",
+                    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
                 ),
             ]
     except ValueError as error:
