@@ -60,10 +60,10 @@ def background(tmp_path_factory):
         runs[program] = Background(
             [sys.executable, "-m", f"tf_contrib_bayesflow.examples.{program}", *arguments], ROOT)
     yield runs
-    for run in runs.values():
+    for run in runs.values():  # also when a test was deselected: reap it, close its pipes
         if run.process.poll() is None:
             run.process.kill()
-            run.process.communicate()
+        run.process.communicate()
 
 
 def _results(lines):
