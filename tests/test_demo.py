@@ -362,3 +362,14 @@ def test_readme_shows_the_demo_output():
     for text in ("== 1/8", "== Summary", "every result matches its known answer",
                  "DiCE: d2/dtheta2"):
         assert text in section, text
+
+
+def test_a_program_that_fails_is_reported_with_its_stderr():
+    section = demo.Section("broken", "TF1 Session", "broken")
+    demo.start_program(section, "tf_contrib_bayesflow.examples.no_such_program", [])
+    seen, done = 0, False
+    while not done:
+        lines, done = section.wait(seen, timeout=60)
+        seen += len(lines)
+    assert section.error.startswith("exit status 1") and "No module named" in section.error
+    assert not demo.summary(demo.Screen([]), [section])

@@ -112,17 +112,21 @@ def _program_environment() -> Dict[str, str]:
 
 def start_program(section: Section, module: str, arguments: Sequence[str]) -> None:
     """Runs `python -m <module> <arguments>`; its stdout lines go to the section."""
+    section.start()
     process = subprocess.Popen(
         [sys.executable, "-m", module, *arguments], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=_program_environment(),
     )
     stderr: List[str] = []
-    drain = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
-    drain.start()
+
+    def collect():
+        with process.stderr:
+            stderr.extend(process.stderr)
 
     def follow():
-        for line in process.stdout:
-            section.emit(line.rstrip("\n"))
+        with process.stdout:
+            for line in process.stdout:
+                section.emit(line.rstrip("\n"))
         drain.join()
         warned = sum("BayesflowDeprecationWarning" in line for line in stderr)
         section.emit(f"(stderr: {warned} BayesflowDeprecationWarnings, one per legacy symbol, "
@@ -132,6 +136,8 @@ def start_program(section: Section, module: str, arguments: Sequence[str]) -> No
         else:
             section.finish()
 
+    drain = threading.Thread(target=collect, daemon=True)
+    drain.start()
     threading.Thread(target=follow, daemon=True).start()
 
 
