@@ -176,6 +176,11 @@ class Plan:
     min_sample_s: float  # a timing sample repeats the call until it lasts this long
     min_reps: int
     max_reps: int
+    # A cell whose ratios spread wider than this (interquartile range) gets more samples, up to
+    # three times its planned number and `extra_s` more seconds: calls at 1e8 elements sometimes
+    # take 1.1 s and sometimes 1.5 s on either side, and a median of 7 such pairs is not stable.
+    max_spread: float
+    extra_s: float
 
 
 def _reps_for(seconds_per_pair: float, plan: Plan) -> int:
@@ -208,13 +213,18 @@ def measure(case: "cases.Case", regime: str, n: int, batch: int, plan: Plan) -> 
     reps = _reps_for(2 * calls * per_call, plan)
     samples_a, samples_b = ([warm_a], [warm_b]) if per_call > 1.0 else ([], [])
     sides = ((package, samples_a), (handwritten, samples_b))
-    i = 0
-    while len(samples_a) < reps:
-        # Alternate which side goes first so drift and cache effects cancel.
-        for fn, bucket in sides if i % 2 == 0 else reversed(sides):
-            bucket.append(_timed(fn, inputs, calls))
-        i += 1
-    ratio, q1, q3 = _median_and_quartiles([a[0] / b[0] for a, b in zip(samples_a, samples_b)])
+    i, most, deadline = 0, min(plan.max_reps, 3 * reps), None
+    while True:
+        while len(samples_a) < reps:
+            # Alternate which side goes first so drift and cache effects cancel.
+            for fn, bucket in sides if i % 2 == 0 else reversed(sides):
+                bucket.append(_timed(fn, inputs, calls))
+            i += 1
+        ratio, q1, q3 = _median_and_quartiles([a[0] / b[0] for a, b in zip(samples_a, samples_b)])
+        deadline = deadline or time.perf_counter() + plan.extra_s
+        if q3 - q1 <= plan.max_spread or reps >= most or time.perf_counter() > deadline:
+            break
+        reps += 2
     cpu_ratio, _, _ = _median_and_quartiles(
         [a[1] / b[1] for a, b in zip(samples_a, samples_b) if a[1] > 0 and b[1] > 0] or [math.nan]
     )
@@ -552,6 +562,8 @@ def main(argv: Sequence[str] = None) -> None:
         min_sample_s=0.025,
         min_reps=7,
         max_reps=301,
+        max_spread=0.10,
+        extra_s=60.0,
     )
     names = args.cases or list(cases.CASES)
     checks = []
