@@ -217,11 +217,9 @@ def renyi_ratio(
     _check_alpha(alpha)
     with tf.name_scope(name or "renyi_ratio"):
         z = sampling.get_samples(q, z, n, seed, dist_name="q", match_dtype=True)
-        log_p_z = log_p(z)
-        log_q_z = q.log_prob(z)
-        log_p_z = tf.convert_to_tensor(log_p_z, dtype_hint=log_q_z.dtype, name="log_p_z")
-        checks.check_same_dtype(log_p_z, log_q_z.dtype, "log_p(z)", "q.log_prob(z)")
+        log_p_z, log_q_z = sampling.log_p_and_log_q(log_p, q, z, "q")
         log_ratio = log_p_z - log_q_z
+        del log_p_z, log_q_z  # Eager mode: free the n-sized terms before the mean.
         if tf.is_tensor(alpha):
             alpha = tf.convert_to_tensor(alpha, name="alpha")
             if alpha.dtype != log_ratio.dtype:
@@ -232,7 +230,9 @@ def renyi_ratio(
         else:
             alpha = tf.convert_to_tensor(alpha, dtype=log_ratio.dtype, name="alpha")
         one_minus_alpha = 1.0 - alpha
-        return sampling.logspace_mean(one_minus_alpha * log_ratio) / one_minus_alpha
+        scaled_log_ratio = one_minus_alpha * log_ratio
+        del log_ratio
+        return sampling.logspace_mean(scaled_log_ratio) / one_minus_alpha
 
 
 def _scalar_check(x: tf.Tensor, arg_name: str) -> Any:

@@ -244,11 +244,7 @@ def _importance_log_weights(log_p: Callable, q: Any, z: Any, n: Any, seed: Any) 
     distributions.check_callable(log_p, "log_p")
     distributions.check_distribution(q, "sampling_dist_q")
     z = sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q", match_dtype=True)
-    log_p_z = log_p(z)
-    log_q_z = q.log_prob(z)
-    log_p_z = tf.convert_to_tensor(log_p_z, dtype_hint=log_q_z.dtype, name="log_p_z")
-    checks.check_same_dtype(log_p_z, log_q_z.dtype, "log_p(z)", "sampling_dist_q.log_prob(z)")
-    return z, log_p_z, log_q_z
+    return (z,) + sampling.log_p_and_log_q(log_p, q, z, "sampling_dist_q")
 
 
 @deprecation.legacy("monte_carlo.expectation_importance_sampler", None)
@@ -296,13 +292,10 @@ def expectation_importance_sampler(
         z, log_p_z, log_q_z = _importance_log_weights(log_p, sampling_dist_q, z, n, seed)
         f_z = tf.convert_to_tensor(f(z), dtype_hint=log_q_z.dtype, name="f_z")
         checks.check_same_dtype(f_z, log_q_z.dtype, "f(z)", "sampling_dist_q.log_prob(z)")
-
-        def log_integral(log_f_z):
-            # Legacy: summed as (log f + log p) - log q, and with log(x + 1) rather than log1p.
-            return sampling.logspace_mean(log_f_z + log_p_z - log_q_z)
-
-        positive = log_integral(tf.math.log(tf.nn.relu(f_z) + 1.0))
-        negative = log_integral(tf.math.log(tf.nn.relu(-f_z) + 1.0))
+        # Legacy: summed as (log f + log p) - log q, and with log(x + 1) rather than log1p. Each
+        # half is one expression so that, in eager mode, its n-sized log f is freed once summed.
+        positive = sampling.logspace_mean(tf.math.log(tf.nn.relu(f_z) + 1.0) + log_p_z - log_q_z)
+        negative = sampling.logspace_mean(tf.math.log(tf.nn.relu(-f_z) + 1.0) + log_p_z - log_q_z)
         return tf.exp(positive) - tf.exp(negative)
 
 
@@ -335,4 +328,6 @@ def expectation_importance_sampler_logspace(
         z, log_p_z, log_q_z = _importance_log_weights(log_p, sampling_dist_q, z, n, seed)
         log_f_z = tf.convert_to_tensor(log_f(z), dtype_hint=log_q_z.dtype, name="log_f_z")
         checks.check_same_dtype(log_f_z, log_q_z.dtype, "log_f(z)", "sampling_dist_q.log_prob(z)")
-        return sampling.logspace_mean(log_f_z + log_p_z - log_q_z)
+        log_values = log_f_z + log_p_z - log_q_z
+        del log_f_z, log_p_z, log_q_z  # Eager mode: free the n-sized terms before the mean.
+        return sampling.logspace_mean(log_values)
