@@ -105,14 +105,14 @@ def _peak_mib(fn: Callable, inputs: Sequence) -> float:
 
 
 def memory_child(name: str, n: int, batch: int, regimes: Sequence[str]) -> None:
-    """Prints, as JSON, {regime: [package MiB, hand-written MiB(, legacy formula MiB)]} for one
-    case at one size (the legacy formula by hand where the case has one).
+    """Prints, as JSON, {regime: [[package MiB, ...], [hand-written MiB, ...](, [legacy formula
+    MiB, ...])]} for one case at one size (the legacy formula by hand where the case has one).
 
     Inputs are created first. Each function is first run on n = 1000 (same batch), so one-time
-    set-up (thread pools, XLA's JIT) is not counted. Then the two sides run alternately at full
-    size, three times each (the median is kept: the graph executor's schedule, which decides
-    what is live together, varies from call to call), or once when a call takes over 3 s. The
-    first full-size call also traces the new shape (and compiles it under XLA): a few MiB.
+    set-up (thread pools, XLA's JIT) is not counted. Then the sides run in turn at full size,
+    five times each (the graph executor's schedule, which decides what is live together, varies
+    from call to call), fewer when a round takes over 15 s. The first full-size call also
+    traces the new shape (and compiles it under XLA): a few MiB.
     """
     warnings.simplefilter("ignore", BayesflowDeprecationWarning)
     case = cases.CASES[name]
@@ -126,18 +126,20 @@ def memory_child(name: str, n: int, batch: int, regimes: Sequence[str]) -> None:
         for fn in sides:
             _run(fn, small)
         peaks = [[] for _ in sides]
-        for rep in range(3):
+        for rep in range(5):
             start = time.perf_counter()
             order = list(range(len(sides)))
             for i in order if rep % 2 == 0 else reversed(order):
                 peaks[i].append(_peak_mib(sides[i], inputs))
-            if time.perf_counter() - start > 6.0:
+            if time.perf_counter() - start > 15.0:
                 break
-        result[regime] = [statistics.median(p) for p in peaks]
+        result[regime] = peaks
     print(json.dumps(result))
 
 
-def peak_memory(name: str, n: int, batch: int, regimes: Sequence[str]) -> Dict[str, List[float]]:
+def peak_memory(
+    name: str, n: int, batch: int, regimes: Sequence[str]
+) -> Dict[str, List[List[float]]]:
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0")
     out = subprocess.run(
         [sys.executable, __file__, "--memory-child", name, str(n), str(batch), ",".join(regimes)],
@@ -401,15 +403,25 @@ def _mib_ratio(a: float, b: float) -> float:
     return max(a, 1.0) / max(b, 1.0)  # Growth below 1 MiB is noise, not memory held by the op.
 
 
-def _memory_rows(name: str, n: int, batch: int, peaks: Dict[str, List[float]]) -> List[Dict]:
+def _memory_rows(
+    name: str, n: int, batch: int, peaks: Dict[str, List[List[float]]]
+) -> List[Dict]:
+    """One row per regime: each side's median peak (and its range), and the ratios of medians."""
     rows = []
-    for regime, (a, b, *formula) in peaks.items():
+    for regime, sides in peaks.items():
+        (a, b, *formula) = [statistics.median(p) for p in sides]
         row = {"case": name, "regime": regime, "n": n, "batch": batch, "package_mib": a,
-               "handwritten_mib": b, "ratio": _mib_ratio(a, b)}
+               "handwritten_mib": b, "ratio": _mib_ratio(a, b),
+               "ranges_mib": [[min(p), max(p)] for p in sides]}
         if formula:
             row.update(formula_mib=formula[0], formula_ratio=_mib_ratio(a, formula[0]))
         rows.append(row)
     return rows
+
+
+def _mib(median: float, low_high: List[float]) -> str:
+    low, high = low_high
+    return f"{median:.0f}" if high - low < 1.0 else f"{median:.0f} ({low:.0f}-{high:.0f})"
 
 
 def _verdict(s: Dict, misses: List[str]) -> str:
@@ -541,19 +553,22 @@ def _markdown(
             "", "Growth of the resident set during one call, above what was resident before it "
             "(inputs included), in a child process per case with oneDNN's caching allocator off "
             "(TF_ENABLE_ONEDNN_OPTS=0) so that freed tensors leave the resident set. One float32 "
-            f"tensor of this size is {m0['n'] * m0['batch'] * 4 / 2**20:.0f} MiB. Legacy formula: "
-            "the legacy formula written by hand, where it computes differently.", "",
+            f"tensor of this size is {m0['n'] * m0['batch'] * 4 / 2**20:.0f} MiB. The median of up "
+            "to five calls per side, with the range where calls differ (the graph executor's "
+            "schedule decides which tensors are live together). Legacy formula: the legacy "
+            "formula written by hand, where it computes differently.", "",
             "| case | regime | package | hand-written | ratio | legacy formula | ratio |",
             "|---|---|---|---|---|---|---|",
         ]
         for m in memory:
+            ranges = m["ranges_mib"]
             formula = (
-                f"{m['formula_mib']:.0f} | {m['formula_ratio']:.2f}" if "formula_mib" in m
-                else "- | -"
+                f"{_mib(m['formula_mib'], ranges[2])} | {m['formula_ratio']:.2f}"
+                if "formula_mib" in m else "- | -"
             )
             lines.append(
-                f"| {m['case']} | {m['regime']} | {m['package_mib']:.0f} | "
-                f"{m['handwritten_mib']:.0f} | {m['ratio']:.2f} | {formula} |"
+                f"| {m['case']} | {m['regime']} | {_mib(m['package_mib'], ranges[0])} | "
+                f"{_mib(m['handwritten_mib'], ranges[1])} | {m['ratio']:.2f} | {formula} |"
             )
     for kind, walk in walks.items():
         lines += [
@@ -673,7 +688,7 @@ def main(argv: Sequence[str] = None) -> None:
             peaks = peak_memory(name, sizes[-1], batches[-1], args.regimes)
             memory += _memory_rows(name, sizes[-1], batches[-1], peaks)
             print(f"memory {name:40s} " + "  ".join(
-                f"{regime} " + " / ".join(f"{mib:.0f}" for mib in sides) + " MiB"
+                f"{regime} " + " / ".join(f"{statistics.median(p):.0f}" for p in sides) + " MiB"
                 for regime, sides in peaks.items()), flush=True)
     walks = {} if args.no_walk else {kind: walk_scaling(kind, walk_sizes) for kind in cases.WALKS}
     summ = summary(rows, formula_rows, walks, memory)
