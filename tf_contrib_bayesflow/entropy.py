@@ -130,8 +130,9 @@ def elbo_ratio(
 
     Exactly one of `n` and `z` is required whatever the form. The entropy term is analytic
     under `default` (when `q` has one) and `analytic_entropy`, sampled at the same `z` under
-    `sample` (legacy added the two means, which rounds differently in the last bits). Gradients are pathwise through samples drawn here and analytic through `H[q]`;
-    there is no score-function term for a non-reparameterized `q`.
+    `sample` (legacy added the two means, which rounds differently in the last bits). Gradients
+    are pathwise through samples drawn here and analytic through `H[q]`; there is no
+    score-function term for a non-reparameterized `q`.
 
     Args:
       log_p: callable, the (possibly unnormalized) log density to bound.

@@ -239,12 +239,11 @@ def expectation_v2(
     )
 
 
-def _importance_log_weights(log_p: Callable, q: Any, z: Any, n: Any, seed: Any) -> tuple:
-    """Resolves the samples `z` of `q` and evaluates `log_p(z)` and `q.log_prob(z)` once each."""
+def _importance_samples(log_p: Callable, q: Any, z: Any, n: Any, seed: Any) -> tf.Tensor:
+    """Checks `log_p` and `q`, and resolves the samples `z` of `q`."""
     distributions.check_callable(log_p, "log_p")
     distributions.check_distribution(q, "sampling_dist_q")
-    z = sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q", match_dtype=True)
-    return (z,) + sampling.log_p_and_log_q(log_p, q, z, "sampling_dist_q")
+    return sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q", match_dtype=True)
 
 
 def _checked_term(value: Any, dtype: tf.DType, arg_name: str) -> tf.Tensor:
@@ -296,7 +295,8 @@ def expectation_importance_sampler(
     """
     distributions.check_callable(f, "f")
     with tf.name_scope(name or "expectation_importance_sampler"):
-        z, log_p_z, log_q_z = _importance_log_weights(log_p, sampling_dist_q, z, n, seed)
+        z = _importance_samples(log_p, sampling_dist_q, z, n, seed)
+        log_p_z, log_q_z = sampling.log_p_and_log_q(log_p, sampling_dist_q, z, "sampling_dist_q")
         f_z = _checked_term(f(z), log_q_z.dtype, "f(z)")
         # Legacy: summed as (log f + log p) - log q, and with log(x + 1) rather than log1p. Each
         # half is one expression so that, in eager mode, its n-sized log f is freed once summed.
@@ -330,11 +330,9 @@ def expectation_importance_sampler_logspace(
       The log-estimate, shape `B`.
     """
     distributions.check_callable(log_f, "log_f")
-    distributions.check_callable(log_p, "log_p")
-    distributions.check_distribution(sampling_dist_q, "sampling_dist_q")
     q = sampling_dist_q
     with tf.name_scope(name or "expectation_importance_sampler_logspace"):
-        z = sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q", match_dtype=True)
+        z = _importance_samples(log_p, q, z, n, seed)
         # The dtype of q.log_prob(z): q's own when floating (then log q is built last, as in
         # legacy); a discrete q's log_prob is built first to read it.
         dtype = checks.floating_dtype(q) or q.log_prob(z).dtype
