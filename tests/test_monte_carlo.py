@@ -331,6 +331,29 @@ def test_importance_sampler_logspace_handles_huge_log_values(regime):
     np.testing.assert_allclose(regime.run(fn), expected, rtol=1e-6)
 
 
+def test_importance_samplers_with_a_discrete_proposal(regime):
+    # Integer samples: the log-prob dtype the terms must share is read from q.log_prob, not q.
+    z = np.random.RandomState(8).choice(3, size=500, p=[0.2, 0.3, 0.5]).astype(np.int32)
+
+    def f(k):
+        return tf.cast(k, tf.float32) + 1.0
+
+    def fn():
+        q = tfd.Categorical(probs=[0.2, 0.3, 0.5])
+        p = tfd.Categorical(probs=[0.5, 0.25, 0.25])
+        return (
+            monte_carlo.expectation_importance_sampler(f, p.log_prob, q, z=z),
+            monte_carlo.expectation_importance_sampler_logspace(
+                lambda k: tf.math.log(f(k)), p.log_prob, q, z=z
+            ),
+            tf.reduce_mean(tf.exp(p.log_prob(z) - q.log_prob(z)) * f(z)),
+        )
+
+    plain, log_space, direct = regime.run(fn)
+    np.testing.assert_allclose(plain, direct, rtol=1e-5)
+    np.testing.assert_allclose(np.exp(log_space), direct, rtol=1e-5)
+
+
 def test_importance_sampler_bad_arguments(regime):
     q = tfd.Normal(0.0, 1.0)
     with pytest.raises(TypeError, match="`f`"):

@@ -239,16 +239,18 @@ def expectation_v2(
     )
 
 
-def _importance_log_weights(log_p: Callable, q: Any, z: Any, n: Any, seed: Any) -> tuple:
-    """Resolves the samples `z` of `q` and evaluates `log_p(z)` and `q.log_prob(z)` once each."""
+def _importance_samples(log_p: Callable, q: Any, z: Any, n: Any, seed: Any) -> tf.Tensor:
+    """Checks `log_p` and `q`, and resolves the samples `z` of `q`."""
     distributions.check_callable(log_p, "log_p")
     distributions.check_distribution(q, "sampling_dist_q")
-    z = sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q", match_dtype=True)
-    log_p_z = log_p(z)
-    log_q_z = q.log_prob(z)
-    log_p_z = tf.convert_to_tensor(log_p_z, dtype_hint=log_q_z.dtype, name="log_p_z")
-    checks.check_same_dtype(log_p_z, log_q_z.dtype, "log_p(z)", "sampling_dist_q.log_prob(z)")
-    return z, log_p_z, log_q_z
+    return sampling.get_samples(q, z, n, seed, dist_name="sampling_dist_q", match_dtype=True)
+
+
+def _checked_term(value: Any, dtype: tf.DType, arg_name: str) -> tf.Tensor:
+    """`value` as a tensor that must have `dtype`, that of `sampling_dist_q.log_prob(z)`."""
+    value = tf.convert_to_tensor(value, dtype_hint=dtype)
+    checks.check_same_dtype(value, dtype, arg_name, "sampling_dist_q.log_prob(z)")
+    return value
 
 
 @deprecation.legacy("monte_carlo.expectation_importance_sampler", None)
@@ -293,16 +295,13 @@ def expectation_importance_sampler(
     """
     distributions.check_callable(f, "f")
     with tf.name_scope(name or "expectation_importance_sampler"):
-        z, log_p_z, log_q_z = _importance_log_weights(log_p, sampling_dist_q, z, n, seed)
-        f_z = tf.convert_to_tensor(f(z), dtype_hint=log_q_z.dtype, name="f_z")
-        checks.check_same_dtype(f_z, log_q_z.dtype, "f(z)", "sampling_dist_q.log_prob(z)")
-
-        def log_integral(log_f_z):
-            # Legacy: summed as (log f + log p) - log q, and with log(x + 1) rather than log1p.
-            return sampling.logspace_mean(log_f_z + log_p_z - log_q_z)
-
-        positive = log_integral(tf.math.log(tf.nn.relu(f_z) + 1.0))
-        negative = log_integral(tf.math.log(tf.nn.relu(-f_z) + 1.0))
+        z = _importance_samples(log_p, sampling_dist_q, z, n, seed)
+        log_p_z, log_q_z = sampling.log_p_and_log_q(log_p, sampling_dist_q, z, "sampling_dist_q")
+        f_z = _checked_term(f(z), log_q_z.dtype, "f(z)")
+        # Legacy: summed as (log f + log p) - log q, and with log(x + 1) rather than log1p. Each
+        # half is one expression so that, in eager mode, its n-sized log f is freed once summed.
+        positive = sampling.logspace_mean(tf.math.log(tf.nn.relu(f_z) + 1.0) + log_p_z - log_q_z)
+        negative = sampling.logspace_mean(tf.math.log(tf.nn.relu(-f_z) + 1.0) + log_p_z - log_q_z)
         return tf.exp(positive) - tf.exp(negative)
 
 
@@ -331,8 +330,15 @@ def expectation_importance_sampler_logspace(
       The log-estimate, shape `B`.
     """
     distributions.check_callable(log_f, "log_f")
+    q = sampling_dist_q
     with tf.name_scope(name or "expectation_importance_sampler_logspace"):
-        z, log_p_z, log_q_z = _importance_log_weights(log_p, sampling_dist_q, z, n, seed)
-        log_f_z = tf.convert_to_tensor(log_f(z), dtype_hint=log_q_z.dtype, name="log_f_z")
-        checks.check_same_dtype(log_f_z, log_q_z.dtype, "log_f(z)", "sampling_dist_q.log_prob(z)")
-        return sampling.logspace_mean(log_f_z + log_p_z - log_q_z)
+        z = _importance_samples(log_p, q, z, n, seed)
+        # The dtype of q.log_prob(z): q's own when floating (then log q is built last, as in
+        # legacy); a discrete q's log_prob is built first to read it.
+        dtype = checks.floating_dtype(q) or q.log_prob(z).dtype
+        # Legacy order: log f(z), log p(z), their sum, then log q(z). Term by term, so that in
+        # eager mode each n-sized term is freed once summed.
+        log_values = _checked_term(log_f(z), dtype, "log_f(z)")
+        log_values = log_values + _checked_term(log_p(z), dtype, "log_p(z)")
+        log_values = log_values - _checked_term(q.log_prob(z), dtype, "sampling_dist_q.log_prob(z)")
+        return sampling.logspace_mean(log_values)

@@ -26,6 +26,8 @@ See migration_guide/variational_inference.md for the TFP counterparts (`tfp.vi`,
 the negative ELBO as a loss).
 """
 import collections.abc
+import functools
+import operator
 import weakref
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
@@ -284,8 +286,10 @@ def _elbo(
                 prior_terms.append(reduce(prior.log_prob(z)))
     terms = [first] + kl_terms + entropy_terms + prior_terms
     checks.check_broadcastable(terms, f"{first_name} and the KL, entropy and prior terms")
-    # Legacy: a Python sum from 0, in this order (fixes the floating-point rounding).
-    return sum(terms)
+    # Legacy: summed left to right in this order (fixes the floating-point rounding), by Python's
+    # sum from 0. Starting at `first` instead gives the same bits (0 + x is x, but for the sign of
+    # a zero) without an extra op and, in eager mode, a copy of an n-sized first term.
+    return functools.reduce(operator.add, terms)
 
 
 def _check_terms(
@@ -303,7 +307,10 @@ def _check_terms(
         dtype = checks.floating_dtype(variational.distribution)
         if dtype is None:
             continue
-        checks.check_same_dtype(first, dtype, first_name, f"the distribution of {variational!r}")
+        # The stochastic tensor's name, not its repr: an eager repr formats the whole sample.
+        checks.check_same_dtype(
+            first, dtype, first_name, f"the distribution of stochastic tensor {variational.name!r}"
+        )
         prior_dtype = checks.floating_dtype(prior)
         if prior_dtype is not None and prior_dtype != dtype:
             raise TypeError(

@@ -30,25 +30,37 @@ def get_samples(
     `dist.log_prob(z)`), a Python or NumPy `z` is converted to a floating `dist`'s dtype and a
     tensor `z` must already have it.
     """
-    with tf.name_scope("get_samples"):
-        if (n is None) == (z is None):
-            raise ValueError(
-                'Must specify exactly one of arguments "n" and "z".  Found: '
-                f"n = {n}, z = {z}"
-            )
-        if n is not None:
+    if (n is None) == (z is None):
+        raise ValueError(
+            'Must specify exactly one of arguments "n" and "z".  Found: '
+            f"n = {n}, z = {z}"
+        )
+    if n is not None:
+        with tf.name_scope("get_samples"):
             distributions.check_distribution(dist, dist_name)
             _check_sample_count(n)
             return dist.sample(n, seed=seed)
-        dtype = checks.floating_dtype(dist) if match_dtype else None
-        # Departure: legacy passed any `z` on; a scalar or empty one gave a TF shape error or a
-        # NaN mean, and one of another dtype a TF error deep inside `log_prob`. A Python or
-        # NumPy `z` that goes to `log_prob` takes the distribution's dtype (legacy: float32).
-        checks.check_sample_axis(z, "z")
-        z = tf.convert_to_tensor(z, dtype_hint=dtype, name="z")
-        if dtype is not None:
-            checks.check_same_dtype(z, dtype, "z", dist_name)
-        return z
+    dtype = checks.floating_dtype(dist) if match_dtype else None
+    # Departure: legacy passed any `z` on; a scalar or empty one gave a TF shape error or a
+    # NaN mean, and one of another dtype a TF error deep inside `log_prob`. A Python or
+    # NumPy `z` that goes to `log_prob` takes the distribution's dtype (legacy: float32).
+    checks.check_sample_axis(z, "z")
+    if not isinstance(z, tf.Tensor):
+        # A tensor is used as it is: converting it is a no-op that costs microseconds in eager.
+        with tf.name_scope("get_samples"):
+            z = tf.convert_to_tensor(z, dtype_hint=dtype, name="z")
+    if dtype is not None:
+        checks.check_same_dtype(z, dtype, "z", dist_name)
+    return z
+
+
+def log_p_and_log_q(log_p: Any, q: Any, z: tf.Tensor, q_name: str) -> tuple:
+    """`(log_p(z), q.log_prob(z))`, evaluated in this order; `log_p(z)` must have `q`'s dtype."""
+    log_p_z = log_p(z)
+    log_q_z = q.log_prob(z)
+    log_p_z = tf.convert_to_tensor(log_p_z, dtype_hint=log_q_z.dtype, name="log_p_z")
+    checks.check_same_dtype(log_p_z, log_q_z.dtype, "log_p(z)", f"{q_name}.log_prob(z)")
+    return log_p_z, log_q_z
 
 
 # Departure (sample_mean, sample_max, logspace_mean): legacy reduced an empty axis 0 to NaN (the
