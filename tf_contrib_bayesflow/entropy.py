@@ -163,8 +163,9 @@ def elbo_ratio(
             entropy = _analytic_entropy(q, form)
             log_q_z = q.log_prob(z) if entropy is None else None
         reference = log_q_z if entropy is None else entropy
-        log_p_z = tf.convert_to_tensor(log_p(z), dtype_hint=reference.dtype, name="log_p_z")
-        checks.check_same_dtype(log_p_z, reference.dtype, "log_p(z)", "the entropy of q")
+        log_p_z = checks.as_tensor_of_dtype(
+            log_p(z), reference.dtype, "log_p(z)", "the entropy of q", name="log_p_z"
+        )
         if entropy is not None:
             return entropy + sampling.sample_mean(log_p_z, "log_p(z)")
         # Departure: legacy added the sampled entropy -mean(log q(z)) to mean(log p(z)). One mean

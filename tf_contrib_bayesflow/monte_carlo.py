@@ -96,8 +96,9 @@ def _expectation_of_samples(
         x = tf.nest.map_structure(tf.stop_gradient, samples)
         log_px = log_prob(x)
         fx = _checked_values(f(x), axis)
-        log_px = tf.convert_to_tensor(log_px, dtype_hint=fx.dtype, name="log_prob")
-        checks.check_same_dtype(log_px, fx.dtype, "log_prob(samples)", "f(samples)")
+        log_px = checks.as_tensor_of_dtype(
+            log_px, fx.dtype, "log_prob(samples)", "f(samples)", name="log_prob"
+        )
         # Legacy: the first-order surrogate f + stop(f) * (lp - stop(lp)) adds an exact zero; its
         # first derivative is the score-function estimator, its higher derivatives are not DiCE's.
         surrogate = fx + tf.stop_gradient(fx) * (log_px - tf.stop_gradient(log_px))
@@ -248,9 +249,7 @@ def _importance_samples(log_p: Callable, q: Any, z: Any, n: Any, seed: Any) -> t
 
 def _checked_term(value: Any, dtype: tf.DType, arg_name: str) -> tf.Tensor:
     """`value` as a tensor that must have `dtype`, that of `sampling_dist_q.log_prob(z)`."""
-    value = tf.convert_to_tensor(value, dtype_hint=dtype)
-    checks.check_same_dtype(value, dtype, arg_name, "sampling_dist_q.log_prob(z)")
-    return value
+    return checks.as_tensor_of_dtype(value, dtype, arg_name, "sampling_dist_q.log_prob(z)")
 
 
 @deprecation.legacy("monte_carlo.expectation_importance_sampler", None)

@@ -76,16 +76,18 @@ def _score_function(
         advantage = tf.convert_to_tensor(loss, dtype_hint=dtype, name="loss")
         if baseline is not None:
             # A Python or NumPy baseline takes the loss dtype (legacy made it float32 always).
-            baseline = tf.convert_to_tensor(baseline, dtype_hint=advantage.dtype, name="baseline")
-            checks.check_same_dtype(baseline, advantage.dtype, "baseline", "loss")
+            baseline = checks.as_tensor_of_dtype(
+                baseline, advantage.dtype, "baseline", "loss", name="baseline"
+            )
             advantage = advantage - baseline
         return _weighted_score(dist.log_prob(value), advantage, "loss")
 
 
 def _weighted_score(log_prob: tf.Tensor, advantage: Any, arg_name: str) -> tf.Tensor:
     """`log_prob * stop(advantage)`, once `advantage` (named `arg_name`) is checked against it."""
-    advantage = tf.convert_to_tensor(advantage, dtype_hint=log_prob.dtype, name="advantage")
-    checks.check_same_dtype(advantage, log_prob.dtype, arg_name, "log_prob(value)")
+    advantage = checks.as_tensor_of_dtype(
+        advantage, log_prob.dtype, arg_name, "log_prob(value)", name="advantage"
+    )
     checks.check_broadcastable([log_prob, advantage], f"log_prob(value) and {arg_name}")
     return log_prob * tf.stop_gradient(advantage)
 

@@ -96,6 +96,16 @@ def check_same_dtype(tensor: tf.Tensor, dtype: tf.DType, arg_name: str, referenc
         )
 
 
+def as_tensor_of_dtype(
+    value: Any, dtype: tf.DType, arg_name: str, reference: str, name: Optional[str] = None
+) -> tf.Tensor:
+    """`value` as a tensor (a Python or NumPy value takes `dtype`) that must have `dtype`, that of
+    `reference`; see `check_same_dtype`."""
+    value = tf.convert_to_tensor(value, dtype_hint=dtype, name=name)
+    check_same_dtype(value, dtype, arg_name, reference)
+    return value
+
+
 def check_sample_axis(values: Any, arg_name: str) -> None:
     """Raises `ValueError` naming `arg_name` when `values` statically has no (or an empty) axis 0.
 

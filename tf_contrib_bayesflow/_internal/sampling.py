@@ -58,8 +58,9 @@ def log_p_and_log_q(log_p: Any, q: Any, z: tf.Tensor, q_name: str) -> tuple:
     """`(log_p(z), q.log_prob(z))`, evaluated in this order; `log_p(z)` must have `q`'s dtype."""
     log_p_z = log_p(z)
     log_q_z = q.log_prob(z)
-    log_p_z = tf.convert_to_tensor(log_p_z, dtype_hint=log_q_z.dtype, name="log_p_z")
-    checks.check_same_dtype(log_p_z, log_q_z.dtype, "log_p(z)", f"{q_name}.log_prob(z)")
+    log_p_z = checks.as_tensor_of_dtype(
+        log_p_z, log_q_z.dtype, "log_p(z)", f"{q_name}.log_prob(z)", name="log_p_z"
+    )
     return log_p_z, log_q_z
 
 
